@@ -1,0 +1,1 @@
+"""Backends under test: one module per backend, all behind ``backends.base.Backend``."""

@@ -1,0 +1,136 @@
+"""The backend contract: what every backend under test implements.
+
+A backend converts the harness's neutral values (``backends.neutral``) to its
+own tensors and back, and has one method per op id, named after it, with the
+torch callable's signature. The harness only ever calls
+``getattr(backend, case.op)(*args, **kwargs)``; a method a backend lacks, or one
+that raises ``NotImplementedError``, is reported as "not implemented".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from backends.neutral import NeutralSparse, NeutralTensor, map_tensors
+
+# Every op id the spec knows; a backend method of each name is the op.
+OP_IDS: tuple[str, ...] = (
+    "add",
+    "sub",
+    "mul",
+    "mm",
+    "transpose",
+    "div",
+    "arange",
+    "sparse_coo_tensor",
+    "numel",
+    "exp",
+    "cat",
+    "view",
+    "reshape",
+    "gt",
+    "lt",
+    "det",
+    "full",
+    "masked_select",
+    "bmm",
+    "vsplit",
+    "repeat",
+    "cumprod",
+    "permute",
+    "where",
+    "pad",
+    "argmax",
+    "grad",
+    "pow",
+)
+
+
+class UnsupportedDtype(NotImplementedError):
+    """Raised by a backend for a dtype it cannot represent honestly."""
+
+    def __init__(self, backend: str, dtype: str) -> None:
+        super().__init__(f"unsupported dtype {dtype} on backend {backend}")
+        self.dtype = dtype
+
+
+class Backend:
+    """Base class of every backend. Subclasses set ``name`` and implement ops.
+
+    Conversion is per tensor: ``tensor_from_neutral`` and ``tensor_to_neutral``.
+    Nested arguments (lists of tensors, gradient graphs) are walked here.
+    """
+
+    name: str = "base"
+
+    def unavailable_reason(self) -> str | None:
+        """Why this backend cannot run here, or None when it can."""
+        return None
+
+    def version(self) -> str:
+        """The version of the library behind this backend."""
+        return "unknown"
+
+    # --- conversion -----------------------------------------------------
+    def tensor_from_neutral(self, tensor: NeutralTensor) -> Any:
+        raise NotImplementedError
+
+    def tensor_to_neutral(self, native: Any) -> NeutralTensor | NeutralSparse | None:
+        """The neutral form of a native tensor, or None if ``native`` is not one."""
+        raise NotImplementedError
+
+    def from_neutral(self, value: Any) -> Any:
+        """Convert every neutral tensor inside a (nested) argument."""
+        return map_tensors(value, self.tensor_from_neutral)
+
+    def to_neutral(self, value: Any) -> Any:
+        """Convert a result: a tensor, a sparse tensor, a tuple of them, or a Python number.
+
+        Anything else is passed through untouched so the judge can name it.
+        """
+        converted = self.tensor_to_neutral(value)
+        if converted is not None:
+            return converted
+        if isinstance(value, (tuple, list)):
+            return type(value)(self.to_neutral(item) for item in value)
+        return value
+
+    # --- gradients --------------------------------------------------------
+    def grad(self, graph: Any) -> tuple[Any, ...]:
+        """Gradients of ``graph.output`` w.r.t. ``graph.wrt`` (torch.autograd.grad).
+
+        The default is reverse mode over this backend's own ops (``backends.autodiff``),
+        so a backend that implements the forward ops gets gradients for free.
+        """
+        from backends import autodiff
+
+        return autodiff.grad(self, graph)
+
+    # Helpers the shared autodiff needs beyond the op ids. The defaults go
+    # through the neutral NumPy form, so any backend has them; override for speed.
+    def sum_to_shape(self, tensor: Any, shape: tuple[int, ...]) -> Any:
+        """Sum a broadcast gradient back down to ``shape``."""
+        neutral = self.tensor_to_neutral(tensor)
+        values = neutral.values()
+        extra = values.ndim - len(shape)
+        values = values.sum(axis=tuple(range(extra))) if extra > 0 else values
+        axes = tuple(i for i, size in enumerate(shape) if size == 1 and values.shape[i] != 1)
+        values = values.sum(axis=axes, keepdims=True) if axes else values
+        values = np.asarray(values, dtype=neutral.array.dtype).reshape(shape)
+        return self.tensor_from_neutral(NeutralTensor(values, neutral.dtype))
+
+    def ones_like(self, tensor: Any) -> Any:
+        neutral = self.tensor_to_neutral(tensor)
+        return self.tensor_from_neutral(NeutralTensor(np.ones_like(neutral.array), neutral.dtype))
+
+    def shape_of(self, tensor: Any) -> tuple[int, ...]:
+        return tuple(self.tensor_to_neutral(tensor).shape)
+
+    def cast_like(self, tensor: Any, reference: Any) -> Any:
+        """``tensor`` in the dtype of ``reference``."""
+        neutral, like = self.tensor_to_neutral(tensor), self.tensor_to_neutral(reference)
+        if neutral.dtype == like.dtype:
+            return tensor
+        return self.tensor_from_neutral(NeutralTensor(np.asarray(neutral.values()).astype(like.array.dtype), like.dtype))

@@ -1,0 +1,146 @@
+"""The harness's neutral values: what crosses between the harness and a backend.
+
+A tensor is a NumPy array plus the torch dtype name it stands for. NumPy has no
+complex32 or quantized dtypes, so some dtypes are stored in a wider or plainer
+NumPy form (``STORAGE``); the torch name says how to read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+
+# torch dtype name -> the NumPy dtype its neutral array is stored in.
+# complex32 is stored as float16 pairs in a trailing axis of length 2;
+# quantized dtypes as their integer representation plus scale and zero point.
+STORAGE: dict[str, np.dtype] = {
+    "float32": np.dtype(np.float32),
+    "float64": np.dtype(np.float64),
+    "float16": np.dtype(np.float16),
+    "bfloat16": np.dtype(ml_dtypes.bfloat16),
+    "complex32": np.dtype(np.float16),
+    "complex64": np.dtype(np.complex64),
+    "complex128": np.dtype(np.complex128),
+    "uint8": np.dtype(np.uint8),
+    "int8": np.dtype(np.int8),
+    "int16": np.dtype(np.int16),
+    "int32": np.dtype(np.int32),
+    "int64": np.dtype(np.int64),
+    "bool": np.dtype(np.bool_),
+    "quint8": np.dtype(np.uint8),
+    "qint8": np.dtype(np.int8),
+    "qint32": np.dtype(np.int32),
+    "quint4x2": np.dtype(np.uint8),
+}
+
+QUANTIZED = frozenset({"quint8", "qint8", "qint32", "quint4x2"})
+PAIRED = frozenset({"complex32"})  # stored with a trailing (real, imag) axis
+
+
+def dtype_name_of(array: np.ndarray) -> str:
+    """The torch dtype name of a plain NumPy array (no complex32 or quantized)."""
+    for name, storage in STORAGE.items():
+        if storage == array.dtype and name not in QUANTIZED and name not in PAIRED:
+            return name
+    raise TypeError(f"NumPy dtype {array.dtype} has no torch counterpart")
+
+
+@dataclass(frozen=True, eq=False)
+class NeutralTensor:
+    """A dense tensor: ``array`` stored as ``STORAGE[dtype]``."""
+
+    array: np.ndarray
+    dtype: str
+    scale: float | None = None  # quantized dtypes only
+    zero_point: int | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.array.shape[:-1] if self.dtype in PAIRED else self.array.shape
+
+    @classmethod
+    def of(cls, array: np.ndarray) -> NeutralTensor:
+        """Wrap a plain NumPy array, naming its dtype the torch way."""
+        return cls(np.asarray(array), dtype_name_of(np.asarray(array)))
+
+    def values(self) -> np.ndarray:
+        """The values as a NumPy array with ordinary NumPy semantics.
+
+        complex32 becomes complex64; quantized tensors are dequantized.
+        """
+        if self.dtype in PAIRED:
+            pairs = self.array.astype(np.float32)
+            return (pairs[..., 0] + 1j * pairs[..., 1]).astype(np.complex64)
+        if self.dtype in QUANTIZED:
+            return (self.array.astype(np.float64) - self.zero_point) * self.scale
+        return self.array
+
+    def __repr__(self) -> str:
+        return f"NeutralTensor({self.dtype}, shape={self.shape})"
+
+
+@dataclass(frozen=True, eq=False)
+class NeutralSparse:
+    """A sparse COO tensor: indices (int64, ndim x nnz), values, and size."""
+
+    indices: NeutralTensor
+    values: NeutralTensor
+    size: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to a named value inside a gradient graph."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One op application in a gradient graph: ``name = op(*args, **kwargs)``."""
+
+    name: str
+    op: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Graph:
+    """An expression graph of spec ops, the argument of the ``grad`` op.
+
+    ``inputs`` maps names to tensors (neutral, or a backend's native ones once
+    converted); ``wrt`` names the inputs to differentiate with respect to;
+    ``grad_outputs`` is the cotangent of ``output`` (None: an implicit 1 for a
+    scalar output, as torch.autograd.grad does).
+    """
+
+    inputs: dict[str, Any]
+    steps: tuple[Step, ...]
+    output: str
+    wrt: tuple[str, ...]
+    grad_outputs: Any = None
+
+
+def map_tensors(value: Any, convert: Any) -> Any:
+    """Apply ``convert`` to every NeutralTensor inside a nested argument."""
+    if isinstance(value, NeutralTensor):
+        return convert(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(map_tensors(item, convert) for item in value)
+    if isinstance(value, dict):
+        return {key: map_tensors(item, convert) for key, item in value.items()}
+    if isinstance(value, Step):
+        return Step(value.name, value.op, map_tensors(value.args, convert), map_tensors(value.kwargs, convert))
+    if isinstance(value, Graph):
+        return Graph(
+            map_tensors(value.inputs, convert),
+            map_tensors(value.steps, convert),
+            value.output,
+            value.wrt,
+            map_tensors(value.grad_outputs, convert),
+        )
+    return value

@@ -1,0 +1,1 @@
+"""tensorparity: conformance and benchmarks of tensor backends against torch."""

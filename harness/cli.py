@@ -1,0 +1,160 @@
+"""The ``tensorparity`` command: argument parsing, and nothing else.
+
+Exit status: 0 conformant, 1 not conformant, 2 bad usage or a bad spec.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness.spec import DEFAULT_MEMORY_LIMIT, SpecError, load_spec
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _spec_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--spec", type=Path, default=None, help="spec folder or one op file (default: the bundled spec/)")
+    parser.add_argument("--memory-limit", type=int, default=DEFAULT_MEMORY_LIMIT, help="bytes any one input tensor may take")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tensorparity", description="Conformance of tensor backends to torch.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the conformance suite on backends")
+    run.add_argument("--backend", action="append", metavar="NAME|module:Class", help="repeatable; default numpy")
+    run.add_argument("--op", action="append", metavar="PATTERN", help="glob over op ids, repeatable")
+    run.add_argument("--json", type=Path, metavar="FILE", help="write every result as JSON")
+    run.add_argument("--no-matrix", action="store_true", help="skip the op x dtype matrix")
+    run.add_argument("--fuzz", type=int, metavar="N", help="instead of the spec's cases, N cases drawn with hypothesis")
+    run.add_argument("--seed", type=int, default=0, help="the fuzzer's seed: the same seed replays the same cases")
+    _spec_argument(run)
+
+    spec = commands.add_parser("spec", help="record or check the spec against torch")
+    spec_commands = spec.add_subparsers(dest="spec_command", required=True)
+    record = spec_commands.add_parser("record", help="fill in missing expectations from torch")
+    record.add_argument("--op", action="append", metavar="ID")
+    record.add_argument("--overwrite", action="store_true", help="re-record every expectation")
+    _spec_argument(record)
+    check = spec_commands.add_parser("check", help="re-derive every expectation from live torch")
+    _spec_argument(check)
+
+    commands.add_parser("backends", help="list backends and whether each is available here")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "spec":
+            return _record(args) if args.spec_command == "record" else _check(args)
+        return _backends()
+    except SpecError as error:
+        print(f"tensorparity: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace) -> int:
+    from backends.registry import BackendNotFound, load_backend
+    from harness import report
+    from harness.cases import expand
+    from harness.results import results_document
+    from harness.runner import run
+
+    spec = load_spec(args.spec, memory_limit=args.memory_limit)
+    cases = expand(spec, args.op)
+    if not cases:
+        print(f"tensorparity: no op matches {args.op}", file=sys.stderr)
+        return EXIT_USAGE
+    backends = []
+    for name in args.backend or ["numpy"]:
+        try:
+            backend = load_backend(name)
+        except BackendNotFound as error:
+            print(f"tensorparity: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        reason = backend.unavailable_reason()
+        if reason:
+            print(f"{backend.name}: unavailable: {reason}")
+            continue
+        backends.append(backend)
+    if args.fuzz is not None:
+        return _fuzz(spec, backends, args)
+    results = run(cases, backends)
+    print(report.render(results, list(spec.dtypes), show_matrix=not args.no_matrix))
+    if args.json:
+        document = results_document(results, {b.name: b.version() for b in backends}, spec=str(spec.root))
+        args.json.write_text(json.dumps(document, indent=1))
+    return EXIT_FAIL if any(result.failed for result in results) else EXIT_OK
+
+
+def _fuzz(spec, backends, args: argparse.Namespace) -> int:
+    from harness.cases import select_ops
+    from harness.fuzz import fuzz
+    from harness.progress import Progress
+
+    op_ids = [op.op for op in select_ops(spec, args.op)]
+    status = EXIT_OK
+    for backend in backends:
+        progress = Progress(args.fuzz, f"fuzz {backend.name}")
+        report = fuzz(spec, backend, args.fuzz, args.seed, op_ids, on_example=progress.advance)
+        progress.close()
+        rate = report.examples / max(report.seconds, 1e-9)
+        if report.failure is None:
+            print(f"{backend.name}: fuzz: {report.examples} cases (seed {args.seed}) all conformant, {rate:,.0f} cases/s")
+            continue
+        status = EXIT_FAIL
+        failure = report.failure
+        print(f"{backend.name}: fuzz: FAIL after {report.examples} cases (seed {args.seed}), shrunk to:")
+        print(f"  {failure.case.label} {backend.name}: {failure.outcome}: {failure.message}")
+        print(f"\nAs a YAML case for spec/ops/{failure.case.op}.yaml (under cases:):\n")
+        print(failure.yaml_case())
+        print("As a Python reproduction:\n")
+        print(failure.python_repro())
+    return status
+
+
+def _record(args: argparse.Namespace) -> int:
+    from harness.record import record
+
+    spec = load_spec(args.spec, allow_missing=True, memory_limit=args.memory_limit)
+    written = record(spec, args.op, overwrite=args.overwrite)
+    for label in written:
+        print(f"recorded {label}")
+    print(f"{len(written)} expectations recorded from torch")
+    recorded = [op.path for op in spec.ops.values() if not args.op or op.op in args.op]
+    load_spec(args.spec, memory_limit=args.memory_limit, files=recorded)  # what was written must load
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from harness.record import check
+
+    spec = load_spec(args.spec, memory_limit=args.memory_limit)
+    result = check(spec)
+    for line in result.disagreements + result.stale_errata:
+        print(f"DISAGREES {line}")
+    print(f"Errata of the seed (recorded; torch's truth is in the spec): {len(result.errata)}")
+    for line in result.errata:
+        print(f"  erratum {line}")
+    bad = len(result.disagreements) + len(result.stale_errata)
+    print(f"{result.checked} expectations checked against live torch: {bad} disagreement(s) beyond the recorded errata")
+    return EXIT_OK if result.ok else EXIT_FAIL
+
+
+def _backends() -> int:
+    from backends.registry import describe_backends
+
+    for info in describe_backends():
+        status = "available" if info.unavailable_reason is None else f"unavailable: {info.unavailable_reason}"
+        print(f"{info.name:<12} {info.target:<45} {info.source:<28} {status}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,432 @@
+"""Property-based fuzzing: cases drawn with hypothesis from each op's signature, judged against live torch.
+
+Hypothesis draws a compact plan per case (op, dtype, shapes, which optional
+arguments, a values seed); the values come from a seeded NumPy generator with
+the dtype's edge values mixed in, which keeps drawing fast. A failure is shrunk
+by hypothesis (smaller shapes, simpler dtype, fewer arguments), then its values
+are simplified element by element, and it is printed as a YAML case ready to
+paste into the op's spec file and as a short Python reproduction.
+
+What to draw lives in the spec: each op's ``signature`` (kinds, fixed dtypes,
+choices) and its ``fuzz`` block (the shape family of its tensor arguments).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+from backends.base import Backend
+from backends.neutral import QUANTIZED, STORAGE, NeutralTensor
+from backends.torch_backend import TorchBackend
+from harness.cases import Case
+from harness.record import oracle
+from harness.runner import judge_outcome
+from harness.spec import OpSpec, Param, Spec
+from harness.values import Raises, _neutral, edge_values, expected_to_form, tensor_values_form
+
+FUZZ_DTYPES = [name for name in STORAGE if name not in QUANTIZED]
+
+
+@dataclass
+class Plan:
+    """What hypothesis draws for one case; everything else follows from it deterministically."""
+
+    op: str
+    dtype: str
+    shape: tuple[int, ...]
+    variant: int  # picks the second operand's broadcast form, the scalar kind ...
+    optional: tuple[bool, ...]  # which optional parameters are passed
+    values_seed: int
+
+
+@dataclass
+class Failure:
+    case: Case
+    outcome: str
+    message: str
+    backend: str
+
+    def yaml_case(self) -> str:
+        """The case as it goes into spec/ops/<op>.yaml, expectation included."""
+        import io
+
+        from harness.record import yaml_writer
+
+        yaml = yaml_writer()
+        entry = {"name": self.case.name, "note": f"found by tensorparity run --fuzz on {self.backend}: {self.message}"}
+        entry["args"] = [_input_form(a) for a in self.case.args]
+        if self.case.kwargs:
+            entry["kwargs"] = {k: _input_form(v) for k, v in self.case.kwargs.items()}
+        entry["expected"] = expected_to_form(self.case.expected)
+        buffer = io.StringIO()
+        yaml.dump([_flow_inputs(entry)], buffer)
+        return buffer.getvalue()
+
+    def python_repro(self) -> str:
+        args = ", ".join(_python_form(a) for a in self.case.args)
+        kwargs = "".join(f", {k}={_python_form(v)}" for k, v in self.case.kwargs.items())
+        return "\n".join(
+            [
+                "import numpy as np",
+                "from backends.neutral import STORAGE, NeutralTensor",
+                "from backends.registry import load_backend",
+                "",
+                f"args = ({args},)",
+                f"kwargs = dict({kwargs.lstrip(', ')})",
+                f'for name in ("torch", "{self.backend}"):',
+                "    backend = load_backend(name)",
+                f"    out = backend.{self.case.op}(*backend.from_neutral(args), **backend.from_neutral(kwargs))",
+                "    print(name, backend.to_neutral(out))",
+            ]
+        )
+
+
+def _input_form(value: Any) -> Any:
+    if isinstance(value, NeutralTensor):
+        form = {"tensor": tensor_values_form(value), "dtype": value.dtype}
+        if value.array.size == 0 or value.array.ndim == 0 and False:
+            form["shape"] = list(value.shape)
+        if value.array.size == 0:
+            form["shape"] = list(value.shape)
+        return form
+    if isinstance(value, tuple):
+        return [_input_form(v) for v in value]
+    if isinstance(value, complex):
+        return {"complex": [value.real, value.imag]}
+    return value
+
+
+def _flow_inputs(entry: dict) -> Any:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    from harness.record import _flow
+
+    def flow(value: Any) -> Any:
+        if isinstance(value, dict):
+            mapping = CommentedMap((k, flow(v)) for k, v in value.items())
+            mapping.fa.set_flow_style()
+            return mapping
+        if isinstance(value, list):
+            sequence = CommentedSeq(flow(v) for v in value)
+            sequence.fa.set_flow_style()
+            return sequence
+        return value
+
+    result = CommentedMap()
+    result["name"], result["note"] = entry["name"], entry["note"]
+    result["args"] = CommentedSeq(flow(a) for a in entry["args"])
+    if "kwargs" in entry:
+        result["kwargs"] = flow(entry["kwargs"])
+    result["expected"] = _flow(entry["expected"])
+    return result
+
+
+def _python_form(value: Any) -> str:
+    if isinstance(value, NeutralTensor):
+        values = tensor_values_form(value)
+        if isinstance(values, dict):
+            values = np.asarray(values["real"]) + 1j * np.asarray(values["imag"])
+            values = values.tolist()
+        array = f"np.array({values!r}).astype(STORAGE[{value.dtype!r}])"
+        if value.array.size == 0:
+            array = f"np.zeros({tuple(value.shape)!r}).astype(STORAGE[{value.dtype!r}])"
+        return f"NeutralTensor({array}, {value.dtype!r})"
+    if isinstance(value, tuple):
+        return "(" + "".join(f"{_python_form(v)}, " for v in value) + ")"
+    return repr(value)
+
+
+# --- drawing -----------------------------------------------------------------
+def plans(ops: list[OpSpec]) -> st.SearchStrategy[Plan]:
+    names = [op.op for op in ops]
+    most_optional = max((sum(p.has_default for p in op.params) for op in ops), default=0)
+    return st.builds(
+        Plan,
+        st.sampled_from(names),
+        st.sampled_from(FUZZ_DTYPES),
+        st.lists(st.integers(0, 3), max_size=3).map(tuple),
+        st.integers(0, 7),
+        st.lists(st.booleans(), min_size=most_optional, max_size=most_optional).map(tuple),
+        st.integers(0, 2**31 - 1),
+    )
+
+
+class CaseBuilder:
+    """Turns a Plan into a concrete Case for the op, following its spec."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+
+    def build(self, plan: Plan, values: dict[int, Any] | None = None) -> Case:
+        op = self.spec.ops[plan.op]
+        rng = np.random.default_rng(plan.values_seed)
+        family = op.fuzz.get("shapes", "elementwise")
+        shapes = _family_shapes(family, plan.shape, plan.variant)
+        self._tensor_count = 0
+        self._values = values or {}
+        self._built: list[NeutralTensor] = []
+        args, kwargs = [], {}
+        optional_flags = iter(plan.optional)
+        for param in op.params:
+            if param.variadic:
+                args.extend(self._variadic(param, plan, rng))
+                continue
+            if param.has_default and not next(optional_flags, False):
+                continue
+            value = self._draw(param, plan, shapes, rng)
+            if param.keyword_only or (param.has_default and kwargs):
+                kwargs[param.name] = value
+            else:
+                args.append(value)
+        tolerances = {name: (d.rtol, d.atol) for name, d in self.spec.dtypes.items()}
+        tolerances.update(op.tolerance)
+        name = f"fuzz_{plan.values_seed}"
+        return Case(op.op, name, plan.dtype, None, tuple(args), kwargs, None, tolerances, (), op.path)
+
+    def _tensor(self, shape: tuple[int, ...], dtype: str, rng: np.random.Generator) -> NeutralTensor:
+        index = self._tensor_count
+        self._tensor_count += 1
+        if index in self._values:
+            values = self._values[index]
+        else:
+            values = _draw_values(shape, dtype, rng)
+        tensor = _neutral(values, dtype, {}, "")
+        self._built.append(tensor)
+        return tensor
+
+    def _draw(self, param: Param, plan: Plan, shapes: list[tuple[int, ...]], rng: np.random.Generator) -> Any:
+        kind = param.kind
+        dtype = param.fixed_dtype or plan.dtype
+        first_ndim = len(shapes[0])
+        if kind == "tensor":
+            shape = shapes[min(self._tensor_count, len(shapes) - 1)]
+            if param.fixed_dtype == "int64" and param.name == "indices":
+                return self._tensor((max(len(plan.shape), 1), plan.shape[0] if plan.shape else 2), "int64", rng)
+            return self._tensor(shape, dtype, rng)
+        if kind == "tensor_or_scalar":
+            if plan.variant % 4 == 3:
+                return _scalar_like(dtype, rng)
+            return self._tensor(shapes[min(self._tensor_count, len(shapes) - 1)], dtype, rng)
+        if kind == "tensors":
+            count = 1 + plan.variant % 3
+            return tuple(self._tensor(shapes[0], dtype, rng) for _ in range(count))
+        if kind == "scalar":
+            return _scalar_like(dtype, rng)
+        if kind in ("dim", "int"):
+            return int(rng.integers(-max(first_ndim, 1), max(first_ndim, 1))) if plan.variant != 7 else first_ndim + 1
+        if kind == "dims":
+            return tuple(int(d) for d in rng.permutation(first_ndim))
+        if kind == "bool":
+            return bool(rng.integers(0, 2))
+        if kind == "str":
+            choices = param.choices or [
+                "",
+            ]
+            return choices[int(rng.integers(0, len(choices)))]
+        if kind == "dtype":
+            return FUZZ_DTYPES[int(rng.integers(0, len(FUZZ_DTYPES)))]
+        if kind in ("ints", "sizes"):
+            return _sizes_for(param, shapes[0], plan.variant, rng)
+        raise ValueError(f"cannot fuzz parameter kind {kind!r}")
+
+    def _variadic(self, param: Param, plan: Plan, rng: np.random.Generator) -> list[int]:
+        return list(_sizes_for(param, plan.shape, plan.variant, rng))
+
+
+def _family_shapes(family: str, shape: tuple[int, ...], variant: int) -> list[tuple[int, ...]]:
+    """The shapes of an op's tensor arguments, from one drawn shape."""
+    if family == "matmul":
+        n, k, m = (*shape, 2, 2, 2)[:3]
+        return [(n, k), (k, m) if variant != 5 else (k + 1, m)]
+    if family == "batch_matmul":
+        b, n, k = (*shape, 2, 2, 2)[:3]
+        return [(b, n, k), (b, k, n) if variant != 5 else (b, k + 1, n)]
+    if family == "square":
+        n = shape[-1] if shape else 2
+        return [(*shape[:-1], n, n) if shape else (2, 2)]
+    if family == "elementwise":
+        other = shape[variant % 2 :] if variant < 4 else tuple(1 if i == variant % 3 else s for i, s in enumerate(shape))
+        return [shape, other, shape]
+    return [shape, shape, shape]
+
+
+def _draw_values(shape: tuple[int, ...], dtype: str, rng: np.random.Generator) -> np.ndarray:
+    count = math.prod(shape)
+    if dtype == "bool":
+        return rng.integers(0, 2, count).astype(bool).reshape(shape)
+    if dtype in ("uint8", "int8", "int16", "int32", "int64"):
+        values = (
+            rng.integers(-9, 10, count).astype(np.float64) if dtype != "uint8" else rng.integers(0, 10, count).astype(np.float64)
+        )
+    else:
+        values = np.round(rng.uniform(-4, 4, count), 2)
+        if dtype.startswith("complex"):
+            values = values + 1j * np.round(rng.uniform(-4, 4, count), 2)
+    edges = edge_values(dtype)
+    mask = rng.random(count) < 0.15  # some of every tensor are the dtype's edge values
+    if mask.any():
+        values = values.astype(edges.dtype if edges.dtype.kind == "c" else values.dtype)
+        values[mask] = edges[rng.integers(0, len(edges), int(mask.sum()))]
+    return values.reshape(shape)
+
+
+def _scalar_like(dtype: str, rng: np.random.Generator) -> Any:
+    kind = int(rng.integers(0, 3))
+    if kind == 0:
+        return bool(rng.integers(0, 2))
+    if kind == 1:
+        return int(rng.integers(-3, 4))
+    return float(np.round(rng.uniform(-3, 3), 2))
+
+
+def _sizes_for(param: Param, shape: tuple[int, ...], variant: int, rng: np.random.Generator) -> tuple[int, ...]:
+    """Size lists for view/reshape (same numel, maybe -1), repeat (>= ndim entries), pad (pairs)."""
+    role = param.name
+    numel = math.prod(shape)
+    if role in ("shape",):
+        if variant == 6:
+            return (numel + 1,)
+        if numel and variant % 2:
+            return (-1,) if variant < 4 else (1, -1)
+        return tuple(reversed(shape)) if variant == 2 and shape and numel else (numel,)
+    if role in ("sizes", "repeats"):
+        return tuple(int(s) for s in rng.integers(0, 3, len(shape) + variant % 2))
+    if role == "pad":
+        pairs = max(1, min(len(shape), 1 + variant % 2))
+        return tuple(int(p) for p in rng.integers(-1, 3, 2 * pairs))
+    if role in ("size",):
+        return tuple(shape)
+    if role == "indices_or_sections":
+        return 1 + variant % 3 if variant < 5 else tuple(sorted(int(i) for i in rng.integers(0, 4, 2)))
+    return tuple(int(s) for s in rng.integers(0, 3, len(shape)))
+
+
+# --- running -----------------------------------------------------------------
+@dataclass
+class FuzzReport:
+    examples: int
+    failure: Failure | None
+    seconds: float
+
+
+def fuzz(
+    spec: Spec,
+    backend: Backend,
+    examples: int,
+    seed: int,
+    op_ids: list[str] | None = None,
+    on_example: Callable[[], None] | None = None,
+) -> FuzzReport:
+    """Draw ``examples`` cases; the first failure is shrunk and returned."""
+    import time
+
+    ops = [op for op in spec.ops.values() if op.fuzz.get("shapes") != "none" and (not op_ids or op.op in op_ids)]
+    if not ops:
+        raise ValueError("no fuzzable op selected")
+    builder = CaseBuilder(spec)
+    torch_backend = TorchBackend()
+    failures: list[Failure] = []
+    count = [0]
+
+    def judge(case: Case) -> Failure | None:
+        expected = oracle(case, torch_backend)
+        case = _with_expected(case, expected)
+        raised, actual = None, None
+        try:
+            from harness.runner import call_op
+
+            actual = call_op(backend, case)
+        except Exception as error:  # noqa: BLE001 - a backend may raise anything
+            raised = error
+        outcome, message, _, _ = judge_outcome(case, raised, actual)
+        if outcome in ("mismatch", "error"):
+            return Failure(case, outcome, message, backend.name)
+        return None
+
+    @hypothesis_seed(seed)
+    @settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        print_blob=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.generate, Phase.shrink],
+        report_multiple_bugs=False,
+    )
+    @given(plans(ops))
+    def property_holds(plan: Plan) -> None:
+        count[0] += 1
+        if on_example:
+            on_example()
+        failure = judge(builder.build(plan))
+        if failure is not None:
+            failures.append(failure)
+            raise AssertionError(failure.message)
+
+    started = time.perf_counter()
+    try:
+        property_holds()
+    except AssertionError:
+        pass
+    seconds = time.perf_counter() - started
+    if not failures:
+        return FuzzReport(count[0], None, seconds)
+    smallest = min(failures, key=_size)
+    return FuzzReport(count[0], _simplify(smallest, judge), seconds)
+
+
+def _with_expected(case: Case, expected: Any) -> Case:
+    from dataclasses import replace
+
+    return replace(case, expected=expected)
+
+
+def _size(failure: Failure) -> tuple[int, int]:
+    tensors = [a for a in list(failure.case.args) + list(failure.case.kwargs.values()) if isinstance(a, NeutralTensor)]
+    return (sum(t.array.size for t in tensors), len(failure.case.args) + len(failure.case.kwargs))
+
+
+def _simplify(failure: Failure, judge: Callable[[Case], Failure | None]) -> Failure:
+    """Make each element of each tensor as plain as it can be while the case still fails."""
+    from dataclasses import replace
+
+    case = failure.case
+    args = list(case.args)
+    for position, arg in enumerate(args):
+        if not isinstance(arg, NeutralTensor) or arg.dtype in QUANTIZED:
+            continue
+        flat = np.array(arg.array, copy=True).reshape(-1)
+        for index in range(flat.size):
+            original = flat[index]
+            for simpler in (0, 1, -1):
+                if original == simpler:
+                    break
+                try:
+                    flat[index] = simpler
+                except (ValueError, OverflowError):
+                    continue
+                candidate = replace(
+                    case,
+                    args=tuple(
+                        args[:position] + [NeutralTensor(flat.reshape(arg.array.shape).copy(), arg.dtype)] + args[position + 1 :]
+                    ),
+                )
+                found = judge(candidate)
+                if found is not None:
+                    case, failure = found.case, found
+                    args = list(case.args)
+                    break
+                flat[index] = original
+    return failure
+
+
+__all__ = ["fuzz", "FuzzReport", "Failure", "CaseBuilder", "Plan", "Raises"]

@@ -1,0 +1,94 @@
+"""Results -> what a person reads in the terminal: counts, the matrix, each failure."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from harness import results as outcomes
+from harness.results import Result
+
+# One character per matrix cell; the worst outcome of the cell's cases wins.
+SYMBOLS = {
+    outcomes.PASS: "ok",
+    outcomes.RAISES_AS_TORCH: "R",
+    outcomes.NOT_IMPLEMENTED: "-",
+    outcomes.XFAIL: "xf",
+    outcomes.XPASS: "XP",
+    outcomes.MISMATCH: "MM",
+    outcomes.ERROR: "ER",
+    outcomes.TIMEOUT: "TO",
+    outcomes.CRASH: "CR",
+}
+_SEVERITY = [
+    outcomes.RAISES_AS_TORCH,
+    outcomes.PASS,
+    outcomes.NOT_IMPLEMENTED,
+    outcomes.XFAIL,
+    outcomes.XPASS,
+    outcomes.MISMATCH,
+    outcomes.ERROR,
+    outcomes.TIMEOUT,
+    outcomes.CRASH,
+]
+LEGEND = "ok pass, R raises as torch does, - not implemented, xf xfail, XP xpass, MM mismatch, ER error, TO timeout, CR crash"
+
+
+def summary_line(backend: str, results: list[Result]) -> str:
+    counts = Counter(result.outcome for result in results)
+    parts = [f"{counts[o]} {o.replace('_', ' ')}" for o in outcomes.OUTCOMES if counts[o]]
+    verdict = "FAIL" if any(r.failed for r in results) else "ok"
+    return f"{backend}: {len(results)} cases: {', '.join(parts) or 'none'} [{verdict}]"
+
+
+def matrix(results: list[Result], dtypes: list[str]) -> str:
+    """Op x dtype for one backend; a blank cell has no case."""
+    cells: dict[tuple[str, str], str] = {}
+    ops: list[str] = []
+    for result in results:
+        if result.op not in ops:
+            ops.append(result.op)
+        key = (result.op, result.dtype)
+        current = cells.get(key)
+        if current is None or _SEVERITY.index(result.outcome) > _SEVERITY.index(current):
+            cells[key] = result.outcome
+    columns = [d for d in dtypes if any((op, d) in cells for op in ops)]
+    width = max((len(op) for op in ops), default=2)
+    header = " " * width + " " + " ".join(f"{_short(d):>5}" for d in columns)
+    rows = [header]
+    for op in ops:
+        row = " ".join(f"{SYMBOLS.get(cells.get((op, d)), ''):>5}" for d in columns)
+        rows.append(f"{op:<{width}} {row}")
+    return "\n".join(rows)
+
+
+def _short(dtype: str) -> str:
+    return {
+        "complex32": "c32",
+        "complex64": "c64",
+        "complex128": "c128",
+        "bfloat16": "bf16",
+        "float16": "f16",
+        "float32": "f32",
+        "float64": "f64",
+        "quint4x2": "qu4x2",
+    }.get(dtype, dtype)
+
+
+def render(results: list[Result], dtypes: list[str], show_matrix: bool = True, max_failures: int = 50) -> str:
+    by_backend: dict[str, list[Result]] = defaultdict(list)
+    for result in results:
+        by_backend[result.backend].append(result)
+    blocks = []
+    for backend, backend_results in by_backend.items():
+        lines = [summary_line(backend, backend_results)]
+        if show_matrix:
+            lines += [matrix(backend_results, dtypes), f"({LEGEND})"]
+        failures = [r for r in backend_results if r.failed]
+        lines += [f"  FAIL {r.line()}" for r in failures[:max_failures]]
+        if len(failures) > max_failures:
+            lines.append(f"  ... and {len(failures) - max_failures} more failures (see --json)")
+        gaps = Counter(r.op for r in backend_results if r.outcome == outcomes.NOT_IMPLEMENTED)
+        if gaps:
+            lines.append("  not implemented: " + ", ".join(f"{op} ({n})" for op, n in gaps.items()))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

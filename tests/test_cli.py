@@ -1,0 +1,118 @@
+"""The tensorparity command: exit codes, output, JSON, record and check."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from harness.cli import main
+from harness.spec import load_spec
+
+RESULT_FIELDS = {
+    "op",
+    "case",
+    "dtype",
+    "backend",
+    "outcome",
+    "message",
+    "max_abs_error",
+    "max_rel_error",
+    "duration_s",
+    "section",
+    "backend_version",
+    "traceback",
+}
+
+
+def test_run_default_backend_is_numpy(capsys):
+    assert main(["run", "--op", "add", "--op", "su?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("numpy: ")
+    assert "[ok]" in out and "torch:" not in out
+
+
+def test_run_wrong_backend_exits_1_and_names_the_case(capsys):
+    assert main(["run", "--op", "div", "--backend", "wrong_backends:WrongDtypeDiv", "--no-matrix"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL div[seed_3_6, float32] wrong_dtype_div: mismatch: dtype float64, expected float32" in out
+
+
+def test_run_json_has_every_field(tmp_path):
+    target = tmp_path / "r.json"
+    assert main(["run", "--op", "add", "--backend", "numpy", "--backend", "torch", "--json", str(target)]) == 0
+    document = json.loads(target.read_text())
+    assert document["versions"]["torch"] and document["versions"]["numpy"]
+    assert set(document["versions"]["backends"]) == {"numpy", "torch"}
+    assert document["results"] and all(set(r) == RESULT_FIELDS for r in document["results"])
+    assert {r["backend"] for r in document["results"]} == {"numpy", "torch"}
+
+
+def test_unknown_backend_is_usage_error(capsys):
+    assert main(["run", "--backend", "nosuch"]) == 2
+    assert "unknown backend 'nosuch'" in capsys.readouterr().err
+
+
+def test_unknown_op_pattern_is_usage_error(capsys):
+    assert main(["run", "--op", "nosuch*"]) == 2
+
+
+def test_bad_spec_is_one_line_exit_2(tmp_path, capsys):
+    broken = tmp_path / "ops" / "broken.yaml"
+    broken.parent.mkdir()
+    broken.write_text("op: add\ncases: [\n")
+    assert main(["spec", "check", "--spec", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "broken.yaml: malformed YAML" in err
+    assert main(["run", "--spec", str(broken)]) == 2
+
+
+def test_spec_check_lists_the_erratum_and_passes(capsys):
+    assert main(["spec", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "§3.8 sparse_coo_tensor" in out and "[3, 3]" in out and "(2, 3)" in out
+    assert "0 disagreement(s) beyond the recorded errata" in out
+
+
+def test_spec_check_fails_on_a_wrong_expectation(spec_dir, capsys):
+    (spec_dir / "ops" / "add.yaml").write_text(
+        "op: add\ntorch: torch.add\nsummary: s\nsignature:\n  - {name: input, kind: tensor}\n"
+        "  - {name: other, kind: tensor_or_scalar}\ncases:\n  - name: wrong\n    args:\n"
+        "      - {tensor: [1, 2], dtype: int64}\n      - {tensor: [3, 4], dtype: int64}\n"
+        "    expected: {dtype: int64, shape: [2], value: [4, 7]}\n"
+    )
+    assert main(["spec", "check", "--spec", str(spec_dir)]) == 1
+    assert "DISAGREES add.yaml: add[wrong, int64]: stored expectation vs torch" in capsys.readouterr().out
+
+
+def test_spec_record_fills_in_and_keeps_comments(spec_dir, capsys):
+    path = spec_dir / "ops" / "mul.yaml"
+    path.write_text(
+        "# a comment that must survive\nop: mul\ntorch: torch.mul\nsummary: s\nsignature:\n"
+        "  - {name: input, kind: tensor}\n  - {name: other, kind: tensor_or_scalar}\ncases:\n"
+        "  - name: ints  # inline comment\n    args:\n      - {tensor: [1, 2], dtype: int64}\n      - 3\n"
+        "  - name: swept\n    sweep: [float32, bool]\n    args:\n      - {tensor: [1, 0], dtype: $sweep}\n"
+        "      - {tensor: [1, 1], dtype: $sweep}\n"
+    )
+    assert main(["spec", "record", "--spec", str(spec_dir)]) == 0
+    text = path.read_text()
+    assert "# a comment that must survive" in text and "# inline comment" in text
+    assert "expected: {dtype: int64, shape: [2], value: [3, 6]}" in text
+    assert "bool: {dtype: bool, shape: [2], value: [true, false]}" in text
+    spec = load_spec(spec_dir)
+    assert len(spec.ops["mul"].cases[1].variants) == 2
+    assert "3 expectations recorded from torch" in capsys.readouterr().out
+
+
+def test_backends_lists_builtins(capsys):
+    assert main(["backends"]) == 0
+    out = capsys.readouterr().out
+    assert "numpy" in out and "backends.numpy_backend:NumpyBackend" in out and "available" in out
+
+
+def test_python_dash_m_harness():
+    completed = subprocess.run(
+        [sys.executable, "-m", "harness", "run", "--op", "numel", "--no-matrix"], capture_output=True, text=True
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("numpy: ")

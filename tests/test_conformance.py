@@ -1,0 +1,35 @@
+"""The conformance suite under pytest: one test per op x case x dtype x backend.
+
+Ids read ``test_conformance[add-seed_3_1-int64-numpy]``. Backends are the
+built-in ones that are available here; pick others with TENSORPARITY_BACKENDS
+(comma-separated names or module:Class).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from backends.registry import load_backend
+from harness.cases import expand
+from harness.runner import run_case
+from harness.spec import load_spec
+
+_NAMES = os.environ.get("TENSORPARITY_BACKENDS", "numpy,torch").split(",")
+_BACKENDS = [load_backend(name.strip()) for name in _NAMES if name.strip()]
+_CASES = expand(load_spec())
+_PARAMS = [pytest.param(case, backend, id=f"{case.id}-{backend.name}") for backend in _BACKENDS for case in _CASES]
+
+
+@pytest.mark.parametrize(("case", "backend"), _PARAMS)
+def test_conformance(case, backend):
+    reason = backend.unavailable_reason()
+    if reason:
+        pytest.skip(f"{backend.name} unavailable: {reason}")
+    result = run_case(backend, case)
+    if result.outcome == "not_implemented":
+        pytest.skip(f"{backend.name}: not implemented: {result.message}")
+    if result.outcome == "xfail":
+        pytest.xfail(result.message)
+    assert not result.failed, result.line()

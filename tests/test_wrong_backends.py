@@ -1,0 +1,73 @@
+"""The harness catches deliberately wrong backends, naming op, case and dtype."""
+
+from __future__ import annotations
+
+import pytest
+from wrong_backends import ListAdd, MissingOps, OneElementOffAdd, RaisingExp, SilentDet, WrongDtypeDiv
+
+from harness.cases import expand
+from harness.runner import run
+
+
+def _failures(spec, backend, op):
+    results = run(expand(spec, [op]), [backend])
+    return [r for r in results if r.failed], results
+
+
+def test_wrong_dtype_is_caught(spec):
+    failures, _ = _failures(spec, WrongDtypeDiv(), "div")
+    seed = [r for r in failures if r.case == "seed_3_6"]
+    assert seed, "div returning float64 must fail the seed's case"
+    assert seed[0].outcome == "mismatch"
+    assert seed[0].message == "dtype float64, expected float32"
+    assert seed[0].line().startswith("div[seed_3_6, float32] wrong_dtype_div: mismatch: dtype float64")
+
+
+def test_one_wrong_element_is_caught(spec):
+    failures, results = _failures(spec, OneElementOffAdd(), "add")
+    seed = next(r for r in failures if r.case == "seed_3_1")
+    assert seed.dtype == "int64"
+    assert seed.message.startswith("Mismatched elements: 1 / 4 (25.0%), greatest absolute difference 1 at index (1, 1)")
+    assert seed.max_abs_error == 1.0
+    # cases where torch raises stay conformant: the broken add still raises there
+    assert all(r.outcome == "raises_as_torch" for r in results if r.case == "shape_mismatch")
+
+
+def test_missing_raise_is_caught(spec):
+    failures, _ = _failures(spec, SilentDet(), "det")
+    int_cases = [r for r in failures if r.dtype.startswith(("int", "uint"))]
+    assert int_cases, "det of an int tensor must raise as torch does"
+    assert "returned a value where torch raises RuntimeError" in int_cases[0].message
+
+
+def test_raising_where_torch_computes_is_an_error(spec):
+    failures, _ = _failures(spec, RaisingExp(), "exp")
+    assert failures and all(r.outcome == "error" for r in failures)
+    assert "raised ValueError: exp is broken" in failures[0].message
+    assert "Traceback" in failures[0].traceback
+
+
+def test_missing_ops_are_not_implemented_not_failures(spec):
+    results = run(expand(spec, ["mm", "det"]), [MissingOps()])
+    assert not any(r.failed for r in results)
+    # a missing method is a gap everywhere, even where torch raises
+    assert {r.outcome for r in results if r.op == "det"} == {"not_implemented"}
+    # a stub raising NotImplementedError is a gap, except where torch itself raises NotImplementedError (bool mm)
+    mm = {r.dtype: r.outcome for r in results if r.op == "mm"}
+    assert mm["float32"] == "not_implemented" and mm["bool"] == "raises_as_torch"
+
+
+def test_list_instead_of_tensor_is_a_mismatch(spec):
+    failures, _ = _failures(spec, ListAdd(), "add")
+    seed = next(r for r in failures if r.case == "seed_3_1")
+    assert seed.outcome == "mismatch"
+    assert seed.message == "expected a tensor of dtype int64 and shape (2, 2), got a list of 2"
+
+
+@pytest.mark.parametrize("backend", [WrongDtypeDiv(), OneElementOffAdd(), SilentDet()], ids=lambda b: b.name)
+def test_wrong_backend_fails_only_its_op(spec, backend):
+    """Every other op still passes: the failure points at the broken op alone."""
+    results = run(expand(spec, ["add", "div", "det", "cat"]), [backend])
+    assert {r.op for r in results if r.failed} == {
+        {"wrong_dtype_div": "div", "one_off_add": "add", "silent_det": "det"}[backend.name]
+    }
