@@ -112,18 +112,56 @@ class Backend:
     # through the neutral NumPy form, so any backend has them; override for speed.
     def sum_to_shape(self, tensor: Any, shape: tuple[int, ...]) -> Any:
         """Sum a broadcast gradient back down to ``shape``."""
+        if self.shape_of(tensor) == tuple(shape):
+            return tensor
+
+        def reduce(values: np.ndarray) -> np.ndarray:
+            extra = values.ndim - len(shape)
+            values = values.sum(axis=tuple(range(extra))) if extra > 0 else values
+            axes = tuple(i for i, size in enumerate(shape) if size == 1 and values.shape[i] != 1)
+            return (values.sum(axis=axes, keepdims=True) if axes else values).reshape(shape)
+
+        return self._through_numpy(tensor, reduce)
+
+    def _through_numpy(self, tensor: Any, compute: Any) -> Any:
+        """Apply a NumPy function to a tensor's values, keeping its dtype (complex32 included)."""
         neutral = self.tensor_to_neutral(tensor)
-        values = neutral.values()
-        extra = values.ndim - len(shape)
-        values = values.sum(axis=tuple(range(extra))) if extra > 0 else values
-        axes = tuple(i for i, size in enumerate(shape) if size == 1 and values.shape[i] != 1)
-        values = values.sum(axis=axes, keepdims=True) if axes else values
-        values = np.asarray(values, dtype=neutral.array.dtype).reshape(shape)
-        return self.tensor_from_neutral(NeutralTensor(values, neutral.dtype))
+        values = np.asarray(compute(neutral.values()))
+        if neutral.dtype == "complex32":
+            pairs = np.stack([values.real, values.imag], axis=-1).astype(np.float16)
+            return self.tensor_from_neutral(NeutralTensor(pairs, neutral.dtype))
+        return self.tensor_from_neutral(NeutralTensor(values.astype(neutral.array.dtype), neutral.dtype))
 
     def ones_like(self, tensor: Any) -> Any:
-        neutral = self.tensor_to_neutral(tensor)
-        return self.tensor_from_neutral(NeutralTensor(np.ones_like(neutral.array), neutral.dtype))
+        return self._through_numpy(tensor, np.ones_like)
+
+    def zeros_like(self, tensor: Any) -> Any:
+        return self._through_numpy(tensor, np.zeros_like)
+
+    def conj(self, tensor: Any) -> Any:
+        """The complex conjugate (the tensor itself for real dtypes)."""
+        if not self.tensor_to_neutral(tensor).dtype.startswith("complex"):
+            return tensor
+        return self._through_numpy(tensor, np.conj)
+
+    def log(self, tensor: Any) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._through_numpy(tensor, np.log)
+
+    def sum_dims(self, tensor: Any, dims: tuple[int, ...]) -> Any:
+        """Sum over ``dims``, which are removed."""
+        return self._through_numpy(tensor, lambda values: values.sum(axis=tuple(dims)))
+
+    def masked_scatter(self, mask: Any, source: Any, shape: tuple[int, ...]) -> Any:
+        """A tensor of ``shape`` (source's dtype): source's values where the broadcast mask is True, zeros elsewhere."""
+        where = np.broadcast_to(self.tensor_to_neutral(mask).array, shape)
+
+        def scatter(values: np.ndarray) -> np.ndarray:
+            result = np.zeros(shape, dtype=values.dtype)
+            result[where] = values
+            return result
+
+        return self._through_numpy(source, scatter)
 
     def shape_of(self, tensor: Any) -> tuple[int, ...]:
         return tuple(self.tensor_to_neutral(tensor).shape)

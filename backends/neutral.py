@@ -93,9 +93,10 @@ class NeutralSparse:
 
 @dataclass(frozen=True)
 class Ref:
-    """A reference to a named value inside a gradient graph."""
+    """A reference to a named value inside a gradient graph; ``index`` picks one output of a tuple."""
 
     name: str
+    index: int | None = None
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,11 @@ def build_input(form: Any, dtype: str | None, memory_limit: int, path: str = "")
         if set(form) == {"complex"}:
             real, imag = _pair(form["complex"], f"{path}.complex")
             return complex(real, imag)
-        if set(form) == {"ref"} and isinstance(form["ref"], str):
-            return Ref(form["ref"])
+        if set(form) <= {"ref", "index"} and isinstance(form.get("ref"), str):
+            index = form.get("index")
+            if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+                raise ValueForm(f"{path}.index", "must be an int")
+            return Ref(form["ref"], index)
         raise ValueForm(path, f"unknown value form with keys {sorted(form)}")
     if isinstance(form, list):
         return tuple(build_input(item, dtype, memory_limit, f"{path}[{i}]") for i, item in enumerate(form))

@@ -67,3 +67,37 @@ class ListAdd(NumpyBackend):
 
     def add(self, input, other, *, alpha=1):
         return np.asarray(super().add(input, other, alpha=alpha)).tolist()
+
+
+def _det_without_transpose(backend, g, args, kwargs, out):
+    """det's VJP with the classic slip: the adjugate where its transpose (the cofactor) belongs."""
+    from backends.autodiff import _matrix_transpose, cofactor_matrix
+
+    (a,) = args
+    shape = backend.shape_of(a)
+    g = backend.reshape(g, (*shape[:-2], 1, 1))
+    return (backend.mul(g, _matrix_transpose(backend, cofactor_matrix(backend, a))),)
+
+
+class WrongDetGradient(NumpyBackend):
+    """Forward ops right; det's gradient rule wrong."""
+
+    name = "wrong_det_grad"
+
+    @property
+    def vjp_rules(self):
+        from backends.autodiff import VJP_RULES
+
+        return {**VJP_RULES, "det": _det_without_transpose}
+
+
+class NegativeInt8Add(NumpyBackend):
+    """add is off by one wherever an int8 input element is negative, and right everywhere else."""
+
+    name = "negative_int8_add"
+
+    def add(self, input, other, *, alpha=1):
+        result = super().add(input, other, alpha=alpha)
+        if getattr(input, "dtype", None) == np.int8 and np.asarray(result).dtype == np.int8 and (np.asarray(input) < 0).any():
+            result = np.where(np.broadcast_to(np.asarray(input) < 0, np.shape(result)), result + np.int8(1), result)
+        return result
