@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import textwrap
 
+from wrong_backends import NegativeInt8Add
+
 from harness.cases import expand
 from harness.fuzz import fuzz
 from harness.runner import run
 from harness.spec import load_spec
-from wrong_backends import NegativeInt8Add
 
 
 def test_fuzz_finds_shrinks_and_prints_a_reproducible_case(spec, spec_dir):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from wrong_backends import WrongDetGradient
+
 from backends.autodiff import VJP_RULES
 from harness.cases import expand
 from harness.runner import run
-from wrong_backends import WrongDetGradient
 
 DIFFERENTIABLE = {
     "add", "sub", "mul", "mm", "transpose", "div", "exp", "cat", "view", "reshape", "det", "masked_select",
