@@ -48,6 +48,10 @@ OP_IDS: tuple[str, ...] = (
 )
 
 
+class NotImplementedOp(NotImplementedError):
+    """Raised by (or for) a backend that has not written an op yet: always "not implemented"."""
+
+
 class UnsupportedDtype(NotImplementedError):
     """Raised by a backend for a dtype it cannot represent honestly."""
 

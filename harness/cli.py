@@ -43,6 +43,33 @@ def build_parser() -> argparse.ArgumentParser:
     _spec_argument(check)
 
     commands.add_parser("backends", help="list backends and whether each is available here")
+    new_backend = commands.add_parser("new-backend", help="write an installable backend package, every op stubbed")
+    new_backend.add_argument("name", help="the backend's name (a Python identifier)")
+    new_backend.add_argument("--path", type=Path, default=Path("."), help="where to write it (default: here)")
+    _spec_argument(new_backend)
+
+    bench = commands.add_parser("bench", help="time backends side by side on the spec's benchmark inputs")
+    bench.add_argument("--backend", action="append", metavar="NAME|module:Class", help="repeatable; default numpy and torch")
+    bench.add_argument("--op", action="append", metavar="PATTERN", help="glob over op ids, repeatable")
+    bench.add_argument("--size", action="append", metavar="N", help="elements per input: 100, 10000, 1000000 (or small, medium, large; tiny is 4); repeatable")
+    bench.add_argument("--repeat", type=int, default=7, help="timed repeats per benchmark (default 7)")
+    bench.add_argument("--min-time", type=float, default=0.02, help="seconds one repeat lasts at least (default 0.02)")
+    bench.add_argument("--plot", type=Path, metavar="FILE.png", help="a bar chart of each backend's time / torch's")
+    bench.add_argument("--json", type=Path, metavar="FILE", help="write every timing as JSON")
+    bench.add_argument("--csv", type=Path, metavar="FILE", help="write every timing as CSV")
+    _spec_argument(bench)
+
+    report = commands.add_parser("report", help="merge results files into one report: HTML, Markdown, JUnit XML")
+    report.add_argument("results", nargs="+", type=Path, metavar="RESULTS.json", help="results files; a later one wins")
+    report.add_argument("--html", type=Path, metavar="FILE", help="a self-contained HTML page: heatmaps, coverage, failures")
+    report.add_argument("--markdown", type=Path, metavar="FILE", help="the same report as Markdown tables")
+    report.add_argument("--junit", type=Path, metavar="FILE", help="JUnit XML, one testcase per result")
+    report.add_argument("--title", default="tensorparity conformance report", help="the report's title")
+
+    docs = commands.add_parser("docs", help="a reference page per op, rendered from the spec")
+    docs.add_argument("--out", type=Path, default=Path("site"), metavar="DIR", help="where to write the pages (default: site)")
+    docs.add_argument("--results", type=Path, action="append", metavar="FILE", help="results files for each backend's status")
+    _spec_argument(docs)
     return parser
 
 
@@ -53,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "spec":
             return _record(args) if args.spec_command == "record" else _check(args)
+        if args.command == "report":
+            return _report(args)
+        if args.command == "docs":
+            return _docs(args)
+        if args.command == "bench":
+            return _bench(args)
+        if args.command == "new-backend":
+            return _new_backend(args)
         return _backends()
     except SpecError as error:
         print(f"tensorparity: {error}", file=sys.stderr)
@@ -145,6 +180,87 @@ def _check(args: argparse.Namespace) -> int:
     bad = len(result.disagreements) + len(result.stale_errata)
     print(f"{result.checked} expectations checked against live torch: {bad} disagreement(s) beyond the recorded errata")
     return EXIT_OK if result.ok else EXIT_FAIL
+
+
+def _report(args: argparse.Namespace) -> int:
+    from harness import report
+    from harness.reports import html, junit, markdown
+    from harness.reports.grid import dtype_order
+    from harness.reports.merge import ResultsFileError, merge_files
+
+    try:
+        merged = merge_files(args.results)
+    except ResultsFileError as error:
+        print(f"tensorparity: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    outputs = [(args.html, lambda: html.render(merged, args.title)), (args.markdown, lambda: markdown.render(merged, args.title))]
+    outputs.append((args.junit, lambda: junit.render(merged)))
+    dtypes = dtype_order({r.dtype for r in merged.results})
+    print(report.render(merged.results, dtypes, show_matrix=not any(path for path, _ in outputs), max_failures=10))
+    for path, render in outputs:
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(), encoding="utf-8")
+            print(f"wrote {path}")
+    return EXIT_FAIL if any(result.failed for result in merged.results) else EXIT_OK
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from harness.reports.docs import write_site
+    from harness.reports.merge import ResultsFileError, merge_files
+
+    spec = load_spec(args.spec, memory_limit=args.memory_limit)
+    try:
+        merged = merge_files(args.results) if args.results else None
+    except ResultsFileError as error:
+        print(f"tensorparity: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    written = write_site(spec, args.out, merged)
+    print(f"wrote {len(written)} pages to {args.out} (open {args.out / 'index.html'})")
+    return EXIT_OK
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from harness import bench
+    from harness.progress import Progress
+
+    try:
+        sizes = list(dict.fromkeys(bench.size_name(size) for size in args.size or bench.DEFAULT_SIZES))
+    except ValueError as error:
+        print(f"tensorparity: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    ops = bench.select(args.op)
+    if not ops:
+        print(f"tensorparity: no op matches {args.op}", file=sys.stderr)
+        return EXIT_USAGE
+    backends = list(dict.fromkeys(args.backend or ["numpy", bench.REFERENCE]))
+    if bench.REFERENCE not in backends:
+        backends.append(bench.REFERENCE)  # the ratios need it
+    bench.bench_spec(args.spec)  # a malformed spec fails here, before any timing
+    progress = Progress(len(ops) * len(sizes) * len(backends), "bench")
+    rows = bench.run(backends, ops, sizes, args.repeat, args.min_time, args.spec, on_row=lambda row: progress.advance())
+    progress.close()
+    env = bench.environment()
+    print(bench.render(rows, env))
+    if args.json:
+        bench.write_json(rows, args.json, env)
+    if args.csv:
+        bench.write_csv(rows, args.csv)
+    if args.plot:
+        bench.plot(rows, args.plot, env)
+    return EXIT_FAIL if any(row.status == "error" for row in rows) else EXIT_OK
+
+
+def _new_backend(args: argparse.Namespace) -> int:
+    from harness.scaffold import scaffold
+
+    try:
+        root = scaffold(load_spec(args.spec, memory_limit=args.memory_limit), args.name, args.path)
+    except (ValueError, FileExistsError) as error:
+        print(f"tensorparity: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {root}: pip install -e {root}, then tensorparity run --backend {args.name}")
+    return EXIT_OK
 
 
 def _backends() -> int:

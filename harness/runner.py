@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from backends.base import Backend, UnsupportedDtype
+from backends.base import Backend, NotImplementedOp, UnsupportedDtype
 from harness import results as outcomes
 from harness.cases import Case
 from harness.judge import compare
@@ -16,15 +16,11 @@ from harness.results import Result
 from harness.values import Raises
 
 
-class OpMissing(NotImplementedError):
-    """The backend has no method for the op."""
-
-
 def call_op(backend: Backend, case: Case) -> Any:
     """The op on ``backend`` with the case's inputs, returned in neutral form."""
     method = getattr(backend, case.op, None)
     if method is None:
-        raise OpMissing(f"{backend.name} has no method {case.op!r}")
+        raise NotImplementedOp(f"{backend.name} has no method {case.op!r}")
     args = backend.from_neutral(case.args)
     kwargs = backend.from_neutral(case.kwargs)
     with warnings.catch_warnings():
@@ -40,7 +36,7 @@ def judge_outcome(case: Case, raised: BaseException | None, actual: Any) -> tupl
         # torch's own NotImplementedError (bool mm ...) is a raise like any other
         isinstance(expected, Raises)
         and expected.error == "NotImplementedError"
-        and not isinstance(raised, (UnsupportedDtype, OpMissing))
+        and not isinstance(raised, (UnsupportedDtype, NotImplementedOp))
     ):
         return outcomes.NOT_IMPLEMENTED, str(raised) or "not implemented", None, None
     if isinstance(expected, Raises):

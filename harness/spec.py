@@ -138,6 +138,7 @@ class OpSpec:
     xfails: tuple[Xfail, ...] = ()
     note: str | None = None
     fuzz: dict = field(default_factory=dict)
+    bench: dict = field(default_factory=dict)  # the benchmark inputs per size (harness/bench.py)
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,7 @@ def _load_op(path: Path, schema: dict, dtypes: dict, allow_missing: bool, memory
         _xfails(document.get("xfail", ()), dtypes, path, None, "xfail"),
         document.get("note"),
         document.get("fuzz", {}),
+        bench=document.get("bench", {}),
     )
 
 

@@ -1,0 +1,160 @@
+"""``tensorparity new-backend NAME``: an installable backend package, every op stubbed.
+
+The op stubs are generated from the spec's signatures, so a new op in the spec
+is a new stub here without touching this file.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import textwrap
+from pathlib import Path
+
+from harness.spec import OpSpec, Param, Spec
+
+PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "tensorparity-{name}"
+version = "0.1.0"
+description = "The {name} backend for tensorparity"
+requires-python = ">=3.10"
+dependencies = ["tensorparity"]
+
+[project.entry-points."tensorparity.backends"]
+{name} = "{package}.backend:{cls}"
+
+[tool.setuptools]
+packages = ["{package}"]
+"""
+
+BACKEND_HEAD = '''\
+"""The {name} backend for tensorparity.
+
+Every op id is a method with torch's signature. Each starts as a stub raising
+NotImplementedOp, which tensorparity reports as "not implemented"; replace
+them one at a time and run `tensorparity run --backend {name} --op OP`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from backends.base import Backend, NotImplementedOp, UnsupportedDtype
+from backends.neutral import PAIRED, QUANTIZED, STORAGE, NeutralTensor
+from backends.promotion import result_type
+
+
+class {cls}(Backend):
+    name = "{name}"
+
+    def unavailable_reason(self) -> str | None:
+        return None  # say why, when what this backend needs is missing here
+
+    # Tensors cross the boundary as NumPy arrays plus a torch dtype name
+    # (backends/neutral.py). This starting point keeps NumPy arrays as its own
+    # tensors; replace both methods when your backend has a tensor type of its own.
+    def tensor_from_neutral(self, tensor: NeutralTensor) -> Any:
+        if tensor.dtype in QUANTIZED or tensor.dtype in PAIRED:
+            raise UnsupportedDtype(self.name, tensor.dtype)
+        return tensor.array
+
+    def tensor_to_neutral(self, native: Any) -> NeutralTensor | None:
+        return NeutralTensor.of(np.asarray(native)) if isinstance(native, (np.ndarray, np.generic)) else None
+
+    @staticmethod
+    def numpy_dtype(name: str) -> np.dtype:
+        """The NumPy dtype that stands for a torch dtype name (bfloat16 through ml_dtypes)."""
+        return STORAGE[name]
+
+    @staticmethod
+    def result_dtype(*operands: Any) -> str:
+        """torch's type promotion over tensors and Python numbers, as a dtype name."""
+        return result_type([(NeutralTensor.of(np.asarray(o)).dtype, np.ndim(o)) if isinstance(o, (np.ndarray, np.generic)) else o for o in operands])
+'''
+
+TEST = '''\
+"""The tensorparity conformance suite on this backend: nothing may fail."""
+
+from backends.registry import load_backend
+from harness.cases import expand
+from harness.runner import run
+from harness.spec import load_spec
+
+
+def test_conformance():
+    results = run(expand(load_spec()), [load_backend("{name}")])
+    failures = [result.line() for result in results if result.failed]
+    assert not failures, "\\n".join(failures[:20])
+'''
+
+README = """\
+# tensorparity-{name}
+
+A tensorparity backend. Install it next to tensorparity and it is found by its
+entry point:
+
+    pip install -e .
+    tensorparity backends              # lists {name}
+    tensorparity run --backend {name}   # every op "not implemented" until you write it
+    pytest                             # the conformance suite on this backend
+"""
+
+
+def package_name(name: str) -> str:
+    return f"{name}_backend"
+
+
+def class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_")) + "Backend"
+
+
+def check_name(name: str) -> None:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
+        raise ValueError(f"backend name {name!r} must be lowercase letters, digits and _ (a Python identifier)")
+
+
+def _parameter(param: Param) -> str:
+    if param.variadic:
+        return f"*{param.name}: Any"
+    default = "" if not param.has_default else f" = {param.default!r}"
+    return f"{param.name}: Any{default}"
+
+
+def stub(op: OpSpec) -> str:
+    """A method with the op's torch signature, raising NotImplementedError."""
+    positional = [_parameter(p) for p in op.params if not p.keyword_only]
+    keyword_only = [_parameter(p) for p in op.params if p.keyword_only]
+    params = ["self", *positional]
+    if keyword_only:
+        params += (["*"] if not any(p.variadic for p in op.params) else []) + keyword_only
+    return textwrap.indent(
+        f'def {op.op}({", ".join(params)}) -> Any:\n    """{op.torch}"""\n    raise NotImplementedOp("{op.op}")\n',
+        "    ",
+    )
+
+
+def scaffold(spec: Spec, name: str, path: Path) -> Path:
+    """Write the package for backend ``name`` under ``path``; returns its folder."""
+    check_name(name)
+    root = path / f"tensorparity-{name}"
+    if root.exists():
+        raise FileExistsError(f"{root} already exists")
+    package, cls = package_name(name), class_name(name)
+    (root / package).mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text(PYPROJECT.format(name=name, package=package, cls=cls))
+    (root / "README.md").write_text(README.format(name=name))
+    (root / package / "__init__.py").write_text(f'"""The {name} backend for tensorparity."""\n')
+    # grad is inherited: Backend.grad differentiates through the backend's own ops.
+    ops = sorted((op for op in spec.ops.values() if op.op != "grad"), key=lambda op: op.op)
+    stubs = "\n".join(stub(op) for op in ops)
+    (root / package / "backend.py").write_text(BACKEND_HEAD.format(name=name, cls=cls) + "\n" + stubs)
+    (root / "tests" / "test_conformance.py").write_text(TEST.format(name=name))
+    return root
