@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from backends.base import NotImplementedOp
 from backends.neutral import Graph, NeutralTensor, Ref, Step
 
 # A rule gets (backend, cotangent, args, kwargs, output) and returns one
@@ -53,7 +54,10 @@ def evaluate(backend: Any, graph: Graph, inputs: dict[str, Any], tape: list | No
     for step in graph.steps:
         args = _resolve(step.args, values)
         kwargs = _resolve(step.kwargs, values)
-        values[step.name] = getattr(backend, step.op)(*args, **kwargs)
+        method = getattr(backend, step.op, None)
+        if method is None:
+            raise NotImplementedOp(f"{backend.name} has no method {step.op!r}")
+        values[step.name] = method(*args, **kwargs)
         if tape is not None:
             tape.append((step, args, kwargs, values[step.name]))
     if graph.output not in values:

@@ -37,7 +37,16 @@ STORAGE: dict[str, np.dtype] = {
 }
 
 QUANTIZED = frozenset({"quint8", "qint8", "qint32", "quint4x2"})
+# The integer representation's range of each quantized dtype (quint4x2: 4 bits, two a byte in torch).
+QUANTIZED_RANGE = {"quint8": (0, 255), "qint8": (-128, 127), "qint32": (-(2**31), 2**31 - 1), "quint4x2": (0, 15)}
 PAIRED = frozenset({"complex32"})  # stored with a trailing (real, imag) axis
+
+
+def complex_array(real: Any, imag: Any, dtype: Any = np.complex128) -> np.ndarray:
+    """real + i * imag, element by element (``real + 1j * imag`` would turn 0 + inf i into NaN + inf i)."""
+    out = np.empty(np.broadcast_shapes(np.shape(real), np.shape(imag)), dtype=dtype)
+    out.real, out.imag = real, imag
+    return out
 
 
 def dtype_name_of(array: np.ndarray) -> str:
@@ -72,8 +81,7 @@ class NeutralTensor:
         complex32 becomes complex64; quantized tensors are dequantized.
         """
         if self.dtype in PAIRED:
-            pairs = self.array.astype(np.float32)
-            return (pairs[..., 0] + 1j * pairs[..., 1]).astype(np.complex64)
+            return complex_array(self.array[..., 0], self.array[..., 1], np.complex64)
         if self.dtype in QUANTIZED:
             return (self.array.astype(np.float64) - self.zero_point) * self.scale
         return self.array

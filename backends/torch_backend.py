@@ -5,6 +5,7 @@ It must pass every case; when it does not, the spec or the harness is wrong.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import ml_dtypes
@@ -23,6 +24,25 @@ def _torch():
 
 def _dtype(name: str | None) -> Any:
     return None if name is None else getattr(_torch(), name)
+
+
+def _integer_overflow_division(input: Any, other: Any) -> bool:
+    """Does an integer division have the dividend at its dtype's minimum and the divisor -1?"""
+    torch = _torch()
+    tensors = [t for t in (input, other) if isinstance(t, torch.Tensor)]
+    if not tensors or any(t.is_floating_point() or t.is_complex() or t.dtype == torch.bool for t in tensors):
+        return False
+    dtype = torch.result_type(input, other)
+    if dtype not in (torch.int32, torch.int64):  # the narrower ones wrap instead of crashing
+        return False
+    low = torch.iinfo(dtype).min
+    dividend = torch.as_tensor(input).to(dtype)
+    divisor = torch.as_tensor(other).to(dtype)
+    try:
+        dividend, divisor = torch.broadcast_tensors(dividend, divisor)
+    except RuntimeError:
+        return False
+    return bool(((dividend == low) & (divisor == -1)).any())
 
 
 class TorchBackend(Backend):
@@ -47,15 +67,26 @@ class TorchBackend(Backend):
         if tensor.dtype == "bfloat16":
             return self._strided(array.view(np.int16)).view(torch.bfloat16)
         if tensor.dtype == "complex32":
-            return torch.view_as_complex(self._strided(array).contiguous())
+            pairs = self._strided(array)  # keeps a non-contiguous input's layout
+            if pairs.stride(-1) != 1:  # NumPy gives empty arrays zero strides
+                pairs = pairs.clone(memory_format=torch.contiguous_format)
+            return torch.view_as_complex(pairs)
         if tensor.dtype in QUANTIZED:
             return self._quantize(tensor)
         return self._strided(array)
 
     def _quantize(self, tensor: NeutralTensor) -> Any:
+        """The quantized tensor with exactly the neutral integer representation (and its strides)."""
         torch = _torch()
-        values = torch.from_numpy(tensor.values().astype(np.float32))
-        return torch.quantize_per_tensor(values, tensor.scale, tensor.zero_point, _dtype(tensor.dtype))
+        if tensor.dtype == "quint4x2":  # packed two to a byte: only quantize_per_tensor builds it
+            values = torch.from_numpy(np.ascontiguousarray(tensor.values(), dtype=np.float32))
+            return torch.quantize_per_tensor(values, tensor.scale, tensor.zero_point, torch.quint4x2)
+        integers = self._strided(tensor.array)
+        base = torch.as_strided(integers, (integers.untyped_storage().nbytes() // integers.element_size(),), (1,), 0)
+        with warnings.catch_warnings():  # torch deprecates quantized creation functions (still the dtype's only way in)
+            warnings.simplefilter("ignore", UserWarning)
+            quantized = torch._make_per_tensor_quantized_tensor(base, tensor.scale, tensor.zero_point)
+        return quantized.as_strided(integers.shape, integers.stride(), integers.storage_offset())
 
     @staticmethod
     def _strided(array: np.ndarray) -> Any:
@@ -80,7 +111,12 @@ class TorchBackend(Backend):
             )
         dtype = str(native.dtype).removeprefix("torch.")
         if native.is_quantized:
-            return NeutralTensor(native.int_repr().numpy().copy(), dtype, float(native.q_scale()), int(native.q_zero_point()))
+            scale, zero_point = float(native.q_scale()), int(native.q_zero_point())
+            if dtype == "quint4x2":  # int_repr() is the packed bytes, low nibble first
+                packed = native.contiguous().int_repr().numpy().reshape(-1)
+                values = np.stack([packed & 15, packed >> 4], axis=-1).reshape(-1)[: native.numel()]
+                return NeutralTensor(values.reshape(tuple(native.shape)).astype(np.uint8), dtype, scale, zero_point)
+            return NeutralTensor(native.int_repr().numpy().copy(), dtype, scale, zero_point)
         native = native.resolve_conj().resolve_neg()
         if dtype == "bfloat16":
             return NeutralTensor(native.view(torch.int16).numpy().view(ml_dtypes.bfloat16).copy(), dtype)
@@ -99,7 +135,11 @@ class TorchBackend(Backend):
         return _torch().mul(input, other)
 
     def div(self, input: Any, other: Any, *, rounding_mode: str | None = None) -> Any:
-        return _torch().div(input, other, rounding_mode=rounding_mode)
+        torch = _torch()
+        if rounding_mode == "trunc" and _integer_overflow_division(input, other):
+            # torch 2.13 dies of SIGFPE on int32/int64 min / -1 truncated, taking the harness with it
+            raise RuntimeError("integer overflow in division (torch crashes the process with SIGFPE here)")
+        return torch.div(input, other, rounding_mode=rounding_mode)
 
     def pow(self, input: Any, exponent: Any) -> Any:
         return _torch().pow(input, exponent)

@@ -1,11 +1,12 @@
 """The ``tensorparity`` command: argument parsing, and nothing else.
 
-Exit status: 0 conformant, 1 not conformant, 2 bad usage or a bad spec.
+Exit status: 0 conformant, 1 not conformant, 2 bad usage or a bad spec, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from harness.spec import DEFAULT_MEMORY_LIMIT, SpecError, load_spec
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
 def _spec_argument(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-matrix", action="store_true", help="skip the op x dtype matrix")
     run.add_argument("--fuzz", type=int, metavar="N", help="instead of the spec's cases, N cases drawn with hypothesis")
     run.add_argument("--seed", type=int, default=0, help="the fuzzer's seed: the same seed replays the same cases")
+    run.add_argument(
+        "--timeout", type=float, default=10.0, metavar="SECONDS", help="stop a case after this long, as 'timeout' (0: no limit)"
+    )
+    run.add_argument("--isolate", action="store_true", help="each backend in worker processes of its own")
+    run.add_argument("--jobs", type=int, default=1, metavar="N", help="spread cases over N worker processes")
+    run.add_argument("--resume", action="store_true", help="keep the results an interrupted run wrote for --json FILE")
     _spec_argument(run)
 
     spec = commands.add_parser("spec", help="record or check the spec against torch")
@@ -96,35 +104,107 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from backends.registry import BackendNotFound, load_backend
-    from harness import report
+    from harness import workers
     from harness.cases import expand
-    from harness.results import results_document
-    from harness.runner import run
 
+    if args.resume and not args.json:
+        print("tensorparity: --resume needs --json FILE, the run to resume", file=sys.stderr)
+        return EXIT_USAGE
+    if args.jobs < 1 or args.timeout < 0:
+        print("tensorparity: --jobs takes 1 or more, --timeout 0 or more seconds", file=sys.stderr)
+        return EXIT_USAGE
+    loaded = []
+    for name in args.backend or ["numpy"]:
+        try:
+            loaded.append(load_backend(name))
+        except BackendNotFound as error:
+            print(f"tensorparity: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    use_workers = args.fuzz is None and workers.workers_needed(args.jobs, args.timeout, args.isolate)
+    if use_workers:
+        workers.prestart(loaded)  # the fork server imports the harness and backends while the spec loads
     spec = load_spec(args.spec, memory_limit=args.memory_limit)
     cases = expand(spec, args.op)
     if not cases:
         print(f"tensorparity: no op matches {args.op}", file=sys.stderr)
         return EXIT_USAGE
-    backends = []
-    for name in args.backend or ["numpy"]:
-        try:
-            backend = load_backend(name)
-        except BackendNotFound as error:
-            print(f"tensorparity: {error}", file=sys.stderr)
-            return EXIT_USAGE
-        reason = backend.unavailable_reason()
+    try:
+        # Workers start before the availability checks, so their imports (torch ...) overlap ours.
+        pool = workers.WorkerPool(loaded, jobs=args.jobs, timeout=args.timeout, isolate=args.isolate) if use_workers else None
+        with pool if pool is not None else contextlib.nullcontext():
+            if pool is not None:
+                pool.start()
+            return _run_cases(args, spec, cases, loaded, pool)
+    except workers.WorkerError as error:
+        print(f"tensorparity: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:  # before any case ran (while workers started)
+        print("tensorparity: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run_cases(args: argparse.Namespace, spec, cases, loaded, pool) -> int:
+    from harness import report
+    from harness.progress import Progress
+    from harness.results import ResultLog, log_path, read_results, results_document
+    from harness.runner import run
+
+    backends, versions = [], {}
+    for index, backend in enumerate(loaded):
+        # a worker's answer, when one hosts the backend: then torch & co. are imported there only
+        reason, version = (pool and pool.describe(index)) or (backend.unavailable_reason(), None)
         if reason:
             print(f"{backend.name}: unavailable: {reason}")
             continue
         backends.append(backend)
+        versions[backend.name] = version
     if args.fuzz is not None:
         return _fuzz(spec, backends, args)
-    results = run(cases, backends)
+    previous, log = {}, None
+    if args.json:
+        log_file = log_path(args.json)
+        if args.resume:
+            try:
+                previous = {r.key: r for source in (args.json, log_file) for r in read_results(source)}
+            except (OSError, UnicodeDecodeError) as error:
+                print(f"tensorparity: cannot read the run to resume: {error}", file=sys.stderr)
+                return EXIT_USAGE
+        try:
+            log = ResultLog(log_file, append=args.resume)
+        except OSError as error:
+            print(f"tensorparity: cannot write {log_file}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_USAGE
+    todo = sum(1 for b in backends for c in cases if (c.op, c.name, c.dtype, b.name) not in previous)
+    if args.resume:
+        print(f"resuming: {len(cases) * len(backends) - todo} results kept from {args.json} and {log.path}, {todo} cases to run")
+    progress = Progress(todo, "run")
+
+    def on_result(result) -> None:
+        if log is not None:
+            log.write(result)
+        progress.advance()
+
+    options = {"jobs": args.jobs, "timeout": args.timeout or None, "isolate": args.isolate}
+    try:
+        results = run(cases, backends, on_result, previous=previous, pool=pool, **options)
+    except KeyboardInterrupt:
+        progress.close()
+        kept = f"; {log.written} new results kept in {log.path}, run again with --resume to finish" if log else ""
+        print(f"tensorparity: interrupted{kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if log is not None:
+            log.close()
+    progress.close()
     print(report.render(results, list(spec.dtypes), show_matrix=not args.no_matrix))
     if args.json:
-        document = results_document(results, {b.name: b.version() for b in backends}, spec=str(spec.root))
-        args.json.write_text(json.dumps(document, indent=1))
+        run_info = {"jobs": args.jobs, "timeout_s": args.timeout or None, "isolate": args.isolate, "resumed": len(results) - todo}
+        versions = {b.name: versions[b.name] or b.version() for b in backends}
+        document = results_document(results, versions, spec=str(spec.root), run=run_info)
+        partial = args.json.with_name(args.json.name + ".tmp")
+        partial.write_text(json.dumps(document, indent=1))
+        partial.replace(args.json)  # whole or not at all
+        log.path.unlink(missing_ok=True)  # every result it held is in the document now
     return EXIT_FAIL if any(result.failed for result in results) else EXIT_OK
 
 
@@ -135,9 +215,13 @@ def _fuzz(spec, backends, args: argparse.Namespace) -> int:
 
     op_ids = [op.op for op in select_ops(spec, args.op)]
     status = EXIT_OK
+    fuzzable = [op for op in op_ids if spec.ops[op].fuzz.get("shapes") != "none"]
+    if not fuzzable:
+        print(f"tensorparity: none of {', '.join(op_ids)} is fuzzed (its spec says fuzz: {{shapes: none}})", file=sys.stderr)
+        return EXIT_USAGE
     for backend in backends:
         progress = Progress(args.fuzz, f"fuzz {backend.name}")
-        report = fuzz(spec, backend, args.fuzz, args.seed, op_ids, on_example=progress.advance)
+        report = fuzz(spec, backend, args.fuzz, args.seed, fuzzable, on_example=progress.advance)
         progress.close()
         rate = report.examples / max(report.seconds, 1e-9)
         if report.failure is None:

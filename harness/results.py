@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import platform
-from dataclasses import asdict, dataclass
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 # Outcomes; the first two are conformant, the rest are not, except
@@ -20,6 +24,11 @@ CRASH = "crash"
 OUTCOMES = (PASS, RAISES_AS_TORCH, MISMATCH, ERROR, NOT_IMPLEMENTED, XFAIL, XPASS, TIMEOUT, CRASH)
 FAILING = frozenset({MISMATCH, ERROR, XPASS, TIMEOUT, CRASH})
 SCHEMA_VERSION = 1
+
+
+def printable(text: str) -> str:
+    """Control characters from a backend's message shown escaped, never sent to the terminal."""
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text)
 
 
 @dataclass(frozen=True)
@@ -47,21 +56,100 @@ class Result:
 
     def line(self) -> str:
         """The one-line failure message: ``div[seed_3_6, float32] numpy: dtype float64, expected float32``."""
-        return f"{self.op}[{self.case}, {self.dtype}] {self.backend}: {self.outcome}: {self.message}"
+        return f"{self.op}[{self.case}, {self.dtype}] {self.backend}: {self.outcome}: {printable(self.message)}"
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """What names a result across runs (``--resume``): op, case, dtype, backend."""
+        return (self.op, self.case, self.dtype, self.backend)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in _FIELDS}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        """A result read back from JSON; fields it lacks take their defaults, unknown ones are ignored."""
+        return cls(**{name: data[name] for name in _FIELDS if name in data})
+
+
+_FIELDS = tuple(f.name for f in fields(Result))
+
+
+def log_path(json_path: Path) -> Path:
+    """Where ``--json FILE`` streams results while the run goes: ``r.json`` -> ``r.jsonl``."""
+    json_path = Path(json_path)
+    if json_path.suffix == ".json":
+        return json_path.with_suffix(".jsonl")
+    return json_path.with_name(json_path.name + ".jsonl")
+
+
+class ResultLog:
+    """Results as JSON Lines, one per line, each flushed as it is written: a run that is
+    interrupted (Ctrl-C, kill, a power cut aside) keeps every result it decided."""
+
+    def __init__(self, path: Path, append: bool = False) -> None:
+        self.path = Path(path)
+        if append and self.path.exists() and self.path.stat().st_size:
+            with self.path.open("rb") as existing:  # a line torn by a kill is ended, not glued to the next
+                existing.seek(-1, 2)
+                torn = existing.read(1) != b"\n"
+        else:
+            torn = False
+        self.file = self.path.open("a" if append else "w", encoding="utf-8")
+        if torn:
+            self.file.write("\n")
+        self.written = 0
+
+    def write(self, result: Result) -> None:
+        self.file.write(json.dumps(result.to_dict()) + "\n")
+        self.file.flush()
+        self.written += 1
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def read_results(path: Path) -> list[Result]:
+    """The results in a results JSON document or a JSON Lines log. Lines that do not parse
+    (the last one, torn by a kill mid-write) are skipped; a missing file has none."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and isinstance(document.get("results"), list):
+        rows = document["results"]
+    else:
+        rows = []
+        for line in text.splitlines():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    results = []
+    for row in rows:
+        try:
+            results.append(Result.from_dict(row))
+        except (TypeError, AttributeError):  # not a result (not an object, or a required field missing)
+            continue
+    return results
 
 
 def versions(backend_versions: dict[str, str]) -> dict[str, Any]:
     import numpy
 
-    try:
-        import torch
-
-        torch_version = torch.__version__
-    except ImportError:  # pragma: no cover
-        torch_version = None
+    torch_module = sys.modules.get("torch")
+    if torch_module is not None:
+        torch_version = torch_module.__version__
+    else:  # importing torch for its version alone would cost a second
+        try:
+            torch_version = importlib.metadata.version("torch")
+        except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+            torch_version = None
     return {
         "python": platform.python_version(),
         "torch": torch_version,

@@ -19,7 +19,19 @@ from backends.base import OP_IDS
 from backends.neutral import STORAGE, Graph, Step
 from harness.values import Raises, ValueForm, build_expected, build_input
 
-DEFAULT_SPEC = Path(__file__).resolve().parent.parent / "spec"
+def _default_spec() -> Path:
+    """The bundled spec: $TENSORPARITY_SPEC, the checkout's spec/, or the copy a wheel installs."""
+    import os
+    import sys
+
+    if os.environ.get("TENSORPARITY_SPEC"):
+        return Path(os.environ["TENSORPARITY_SPEC"])
+    checkout = Path(__file__).resolve().parent.parent / "spec"
+    installed = Path(sys.prefix) / "share" / "tensorparity" / "spec"
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
+
+
+DEFAULT_SPEC = _default_spec()
 DEFAULT_MEMORY_LIMIT = 256 * 2**20  # bytes per input tensor
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -29,7 +41,7 @@ class SpecError(Exception):
 
     def __init__(self, path: Path | str, message: str, case: str | None = None, key: str | None = None) -> None:
         parts = [str(path)] + ([f"case {case!r}"] if case else []) + ([key] if key else []) + [message]
-        super().__init__(": ".join(parts))
+        super().__init__(": ".join(parts).replace("\r", "\\r").replace("\n", "\\n"))  # one line, always
 
 
 class _UniqueKeyLoader(_SafeLoader):
@@ -213,14 +225,24 @@ def load_spec(
     dtypes_path = root / "dtypes.yaml"
     if not dtypes_path.exists():
         dtypes_path = DEFAULT_SPEC / "dtypes.yaml"
-    dtypes, dtype_errata = load_dtypes(dtypes_path, root)
+    try:
+        dtypes, dtype_errata = load_dtypes(dtypes_path, root)
+    except SpecError:
+        raise
+    except Exception as error:  # a row the loader did not foresee
+        raise SpecError(dtypes_path, f"malformed dtype table ({type(error).__name__}: {error})") from None
     files = files if files is not None else sorted((root / "ops").glob("*.yaml"))
     if not files:
         raise SpecError(root, "no op files (expected ops/*.yaml)")
     op_schema = _schema(root, "op.schema.yaml")
     ops: dict[str, OpSpec] = {}
     for path in files:
-        op = _load_op(path, op_schema, dtypes, allow_missing, memory_limit)
+        try:
+            op = _load_op(path, op_schema, dtypes, allow_missing, memory_limit)
+        except SpecError:
+            raise
+        except Exception as error:  # as above, for the rest of the file
+            raise SpecError(path, f"malformed op file ({type(error).__name__}: {error})") from None
         if op.op in ops:
             raise SpecError(path, f"op {op.op!r} is already defined in {ops[op.op].path}", key="op")
         ops[op.op] = op
@@ -254,7 +276,14 @@ def _load_op(path: Path, schema: dict, dtypes: dict, allow_missing: bool, memory
         if raw["name"] in names:
             raise SpecError(path, "duplicate case name", case=raw["name"], key=f"cases[{index}].name")
         names.add(raw["name"])
-        cases.append(_load_case(path, raw, index, params, dtypes, allow_missing, memory_limit))
+        try:
+            cases.append(_load_case(path, raw, index, params, dtypes, allow_missing, memory_limit))
+        except SpecError:
+            raise
+        except Exception as error:  # a value form the builders did not foresee: still one line, never a traceback
+            raise SpecError(
+                path, f"malformed case ({type(error).__name__}: {error})", case=raw["name"], key=f"cases[{index}]"
+            ) from None
     return OpSpec(
         document["op"],
         document["torch"],

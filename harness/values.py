@@ -3,6 +3,8 @@
 Inputs:
   {tensor: <nested list | {real, imag}>, dtype: NAME, shape?: [..], layout?: {..}, scale?, zero_point?}
   {generate: arange|random|zeros|ones|edge, shape: [..], dtype: NAME, seed?: INT, layout?: {..}}
+  scale and zero_point on either form: a quantized tensor's, its values then being the integer
+  representation; with dtype $sweep they apply only where the swept dtype is quantized.
   {complex: [re, im]}        a Python complex number
   {ref: NAME}                a named value inside a gradient graph
   plain YAML numbers, bools, strings and lists stay Python values (lists become tuples).
@@ -14,6 +16,7 @@ Every builder raises ``ValueForm`` with the key path below the value it was give
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +24,7 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 
-from backends.neutral import PAIRED, QUANTIZED, STORAGE, NeutralSparse, NeutralTensor, Ref
+from backends.neutral import PAIRED, QUANTIZED, QUANTIZED_RANGE, STORAGE, NeutralSparse, NeutralTensor, Ref, complex_array
 
 SWEEP = "$sweep"  # stands for the dtype a sweep case is expanded over
 GENERATORS = ("arange", "random", "zeros", "ones", "edge")
@@ -88,7 +91,7 @@ def _dtype_of(form: dict, dtype: str | None, path: str) -> str:
         if dtype is None:
             raise ValueForm(f"{path}.dtype", "$sweep outside a case with a sweep")
         name = dtype
-    if name not in STORAGE:
+    if not isinstance(name, str) or name not in STORAGE:
         raise ValueForm(f"{path}.dtype", f"unknown dtype {name!r}")
     return name
 
@@ -113,8 +116,14 @@ def _build_tensor(form: dict, sweep_dtype: str | None, memory_limit: int, path: 
             values = values.reshape(shape)
     if values.nbytes > memory_limit:
         raise ValueForm(path, f"tensor needs more than the memory limit of {memory_limit} bytes")
+    if dtype not in QUANTIZED and form.get("dtype") != SWEEP and ({"scale", "zero_point"} & set(form)):
+        raise ValueForm(path, f"scale and zero_point belong to quantized dtypes, not {dtype}")
     tensor = _neutral(values, dtype, form, path)
+    if dtype == "quint4x2" and not tensor.shape:
+        raise ValueForm(path, "quint4x2 packs two values a byte: torch has no 0-d form of it")
     if "layout" in form:  # after the cast, which would copy into C order
+        if dtype == "quint4x2":
+            raise ValueForm(f"{path}.layout", "quint4x2 packs two values a byte: torch has no strided form of it")
         array = _layout(tensor.array, form["layout"], f"{path}.layout")
         tensor = NeutralTensor(array, tensor.dtype, tensor.scale, tensor.zero_point)
     return tensor
@@ -127,7 +136,7 @@ def _literal(value: Any, dtype: str, path: str) -> np.ndarray:
         real, imag = _literal(value["real"], "float64", f"{path}.real"), _literal(value["imag"], "float64", f"{path}.imag")
         if real.shape != imag.shape:
             raise ValueForm(path, "real and imag differ in shape")
-        return real + 1j * imag
+        return complex_array(real, imag)
     try:
         array = np.array(value, dtype=object)
     except ValueError as error:
@@ -173,6 +182,9 @@ def _neutral(values: np.ndarray, dtype: str, form: dict, path: str) -> NeutralTe
     if dtype in QUANTIZED:
         if "scale" not in form or "zero_point" not in form:
             raise ValueForm(path, f"a {dtype} tensor needs scale and zero_point (values are its integer representation)")
+        low, high = QUANTIZED_RANGE[dtype]
+        if values.size and not (low <= np.min(values) and np.max(values) <= high):
+            raise ValueForm(path, f"a {dtype} integer representation lies in {low}..{high}")
         return NeutralTensor(_cast(values, STORAGE[dtype]), dtype, float(form["scale"]), int(form["zero_point"]))
     if dtype in PAIRED:
         values = np.asarray(values, dtype=np.complex64)
@@ -235,14 +247,21 @@ def _category(dtype: str) -> str:
     return "complex" if dtype.startswith("complex") else "float"
 
 
+@functools.cache
 def edge_values(dtype: str) -> np.ndarray:
-    """The edge values of a dtype: NaN, ±inf, -0.0, subnormals, extremes; integer min and max."""
+    """The edge values of a dtype: NaN, ±inf, -0.0, subnormals, extremes; integer min and max (read-only)."""
+    pool = _edge_values(dtype)
+    pool.flags.writeable = False
+    return pool
+
+
+def _edge_values(dtype: str) -> np.ndarray:
     category = _category(dtype)
     if category == "bool":
         return np.array([True, False])
     if category in ("signed", "unsigned"):
-        info = np.iinfo(STORAGE[dtype])
-        return np.array([info.min, info.max, 0, 1, info.min + 1, info.max - 1], dtype=np.int64)
+        low, high = QUANTIZED_RANGE.get(dtype) or (np.iinfo(STORAGE[dtype]).min, np.iinfo(STORAGE[dtype]).max)
+        return np.array([low, high, 0, 1, low + 1, high - 1], dtype=np.int64)
     real_dtype = {"complex32": "float16", "complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
     info = ml_dtypes.finfo(STORAGE[real_dtype])  # numpy's finfo does not know bfloat16
     pool = np.array([np.nan, np.inf, -np.inf, -0.0, float(info.smallest_subnormal), float(info.max), -float(info.max), 1.0])

@@ -16,7 +16,7 @@ from harness.cases import expand
 from harness.runner import run_case
 from harness.spec import load_spec
 
-_NAMES = os.environ.get("TENSORPARITY_BACKENDS", "numpy,torch").split(",")
+_NAMES = os.environ.get("TENSORPARITY_BACKENDS", "numpy,torch,python").split(",")
 _BACKENDS = [load_backend(name.strip()) for name in _NAMES if name.strip()]
 _CASES = expand(load_spec())
 _PARAMS = [pytest.param(case, backend, id=f"{case.id}-{backend.name}") for backend in _BACKENDS for case in _CASES]

@@ -175,3 +175,52 @@ cases:
     write(spec_dir, text, "grad.yaml")
     with pytest.raises(SpecError, match=r"grad.yaml: case 'g': cases\[0\].graph.steps\[0\].args: refers to 'q'"):
         load_spec(spec_dir)
+
+
+SWEPT_QUANTIZED = """\
+  - name: swept
+    sweep: [float32, qint8, quint4x2]
+    args:
+      - {generate: random, shape: [2, 2], dtype: $sweep, seed: 1, scale: 0.5, zero_point: 1}
+      - {generate: random, shape: [2, 2], dtype: $sweep, seed: 2, scale: 0.25, zero_point: 3}
+"""
+
+
+def test_swept_generate_takes_scale_and_zero_point_for_quantized_dtypes_only(spec_dir):
+    write(spec_dir, HEADER + SWEPT_QUANTIZED)
+    variants = load_spec(spec_dir, allow_missing=True).ops["add"].cases[0].variants
+    plain, _, _ = variants["float32"]
+    assert plain[0].dtype == "float32" and plain[0].scale is None and plain[0].zero_point is None
+    for dtype in ("qint8", "quint4x2"):
+        first, second = variants[dtype][0]
+        assert (first.dtype, first.scale, first.zero_point) == (dtype, 0.5, 1)
+        assert (second.scale, second.zero_point) == (0.25, 3)
+        assert first.array.dtype.kind in "iu" and 0 <= first.array.min() and first.array.max() <= 15
+
+
+def test_scale_on_a_plain_dtype_is_an_error(spec_dir):
+    message = error_of(
+        spec_dir, HEADER + GOOD_CASE.replace("[1.0, 2.0], dtype: float32}", "[1.0, 2.0], dtype: float32, scale: 0.5}")
+    )
+    assert "cases[0].args[0]: scale and zero_point belong to quantized dtypes, not float32" in message
+
+
+def test_swept_quantized_tensor_needs_scale_and_zero_point(spec_dir):
+    message = error_of(spec_dir, HEADER + SWEPT_QUANTIZED.replace(", scale: 0.5, zero_point: 1", ""), allow_missing=True)
+    assert "case 'swept': cases[0].args[0]: a qint8 tensor needs scale and zero_point" in message
+
+
+def test_quint4x2_holds_four_bits_and_no_layout(spec_dir):
+    wide = HEADER + GOOD_CASE.replace(
+        "{tensor: [1.0, 2.0], dtype: float32}", "{tensor: [1, 16], dtype: quint4x2, scale: 1.0, zero_point: 0}"
+    )
+    assert "cases[0].args[0]: a quint4x2 integer representation lies in 0..15" in error_of(spec_dir, wide)
+    strided = HEADER + GOOD_CASE.replace(
+        "{tensor: [1.0, 2.0], dtype: float32}",
+        "{tensor: [[1, 2], [3, 4]], dtype: quint4x2, scale: 1.0, zero_point: 0, layout: {transpose: [0, 1]}}",
+    )
+    assert "cases[0].args[0].layout: quint4x2 packs two values a byte" in error_of(spec_dir, strided)
+    scalar = HEADER + GOOD_CASE.replace(
+        "{tensor: [1.0, 2.0], dtype: float32}", "{tensor: 3, dtype: quint4x2, scale: 1.0, zero_point: 0}"
+    )
+    assert "cases[0].args[0]: quint4x2 packs two values a byte: torch has no 0-d form of it" in error_of(spec_dir, scalar)
