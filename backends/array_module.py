@@ -392,7 +392,10 @@ class ArrayModuleBackend(Backend):
         tensors = list(tensors)
         if not tensors:
             raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-        dtype = promotion.result_type([(self._name(t), 1) for t in tensors])
+        if all(t.dtype == tensors[0].dtype for t in tensors):  # the common case: no promotion to walk
+            dtype = self._name(tensors[0])
+        else:
+            dtype = promotion.result_type([(self._name(t), 1) for t in tensors])
         # torch still skips legacy empty 1-d tensors of shape (0,) in cat.
         kept = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]
         if not kept:  # nothing but legacy empties: an empty result, whatever dim is

@@ -109,7 +109,7 @@ def det_by_blocked_lu(xp: Any, input: Any, block: int = 64) -> Any:
     Each panel of ``block`` columns is factored as in det_by_lu (the same pivots: the first largest
     |x|), its rows swapped across the whole matrix; then U12 = L11^-1 A12 by forward substitution and
     the trailing update A22 -= L21 U12 as one matrix product, which BLAS runs at full speed (det_by_lu
-    makes n elementwise passes over the trailing matrix instead: about 4x slower at n = 1000). The
+    makes n elementwise passes over the trailing matrix instead: about 5x slower at n = 1000). The
     sums round in another order than det_by_lu's, as getrf's do.
 
     None when a factor overflows to inf or NaN: det_by_lu's rules for those (NaN pivots, zero heads)

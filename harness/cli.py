@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as error:
         print(f"tensorparity: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `tensorparity run | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import math
 import platform
 import sys
 from dataclasses import dataclass, fields
@@ -64,7 +65,12 @@ class Result:
         return (self.op, self.case, self.dtype, self.backend)
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _FIELDS}
+        record = {name: getattr(self, name) for name in _FIELDS}
+        for name in ("max_abs_error", "max_rel_error"):  # strict JSON has no Infinity or NaN
+            value = record[name]
+            if isinstance(value, float) and not math.isfinite(value):
+                record[name] = None
+        return record
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:

@@ -19,6 +19,7 @@ from backends.base import OP_IDS
 from backends.neutral import STORAGE, Graph, Step
 from harness.values import Raises, ValueForm, build_expected, build_input
 
+
 def _default_spec() -> Path:
     """The bundled spec: $TENSORPARITY_SPEC, the checkout's spec/, or the copy a wheel installs."""
     import os
