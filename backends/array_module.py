@@ -23,7 +23,15 @@ from backends import exotic, kernels, promotion
 from backends.base import OP_IDS, Backend, UnsupportedDtype
 from backends.exotic import Exotic
 from backends.neutral import PAIRED, QUANTIZED, STORAGE, NeutralSparse, NeutralTensor, dtype_name_of
-from backends.shapes import broadcast_shapes, infer_shape, int_sequence, normalize_dim, sizes_argument, view_strides
+from backends.shapes import (
+    broadcast_shapes,
+    infer_shape,
+    int_sequence,
+    normalize_dim,
+    sizes_argument,
+    view_strides,
+    vsplit_bounds,
+)
 
 HALF = ("float16", "bfloat16")  # torch computes these in float32 ("opmath") and rounds once
 # Where torch's pow(x, 2) is x * x rounded once in the dtype itself, as xp.square is.
@@ -132,21 +140,10 @@ class ArrayModuleBackend(Backend):
             broadcast_shapes(input.shape, other_shape)
         return self._as(input, dtype), self._as(other, dtype), dtype
 
-    @staticmethod
-    def _check_alpha(alpha: Any, dtype: str) -> None:
-        # torch's alpha_check, in its order: a bool alpha needs a bool result, an
-        # integral result needs an integral alpha, a complex alpha a complex result.
-        if isinstance(alpha, bool) and dtype != "bool":
-            raise RuntimeError("Boolean alpha only supported for Boolean results.")
-        if promotion.is_integral(dtype) and isinstance(alpha, (float, complex)):
-            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
-        if not promotion.is_complex(dtype) and isinstance(alpha, complex):
-            raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
-
     # --- elementwise arithmetic -------------------------------------------
     def add(self, input: Any, other: Any, *, alpha: Any = 1) -> Any:
         left, right, dtype = self._binary_operands(input, other)
-        self._check_alpha(alpha, dtype)
+        promotion.check_alpha(alpha, dtype)
         if dtype == "bool":
             return left | (right & bool(alpha))
         return self._plus_scaled(self.xp.add, left, right, alpha, dtype)
@@ -172,7 +169,7 @@ class ArrayModuleBackend(Backend):
         ):
             raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported.")
         left, right, dtype = self._binary_operands(input, other)
-        self._check_alpha(alpha, dtype)
+        promotion.check_alpha(alpha, dtype)
         return self._plus_scaled(self.xp.subtract, left, right, alpha, dtype)
 
     def mul(self, input: Any, other: Any) -> Any:
@@ -410,21 +407,7 @@ class ArrayModuleBackend(Backend):
         return self.xp.concatenate([self._as(t, dtype) for t in kept], axis=dim)
 
     def vsplit(self, input: Any, indices_or_sections: Any) -> tuple[Any, ...]:
-        if input.ndim < 2:
-            raise RuntimeError(
-                f"torch.vsplit requires a tensor with at least 2 dimension, but got a tensor with {input.ndim} dimensions!"
-            )
-        if isinstance(indices_or_sections, int) and not isinstance(indices_or_sections, bool):
-            if indices_or_sections <= 0 or input.shape[0] % indices_or_sections:
-                raise RuntimeError(
-                    f"torch.vsplit attempted to split along dimension 0, but the size of the dimension "
-                    f"{input.shape[0]} is not divisible by the split_size {indices_or_sections}!"
-                )
-            step = input.shape[0] // indices_or_sections
-            return tuple(input[i * step : (i + 1) * step] for i in range(indices_or_sections))
-        # Each piece is input[previous:index] with slice semantics (negative bounds wrap, out-of-range clamp).
-        bounds = [0, *int_sequence(indices_or_sections, "vsplit(): argument 'indices'"), input.shape[0]]
-        return tuple(input[start:stop] for start, stop in zip(bounds, bounds[1:]))
+        return tuple(input[start:stop] for start, stop in vsplit_bounds(input.shape, indices_or_sections))
 
     def repeat(self, input: Any, *sizes: Any) -> Any:
         if not sizes:

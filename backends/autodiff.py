@@ -191,7 +191,9 @@ def _pow(backend, g, args, kwargs, out):
             base_grad = backend.zeros_like(g)
         else:
             # d/da a**e = e * a**(e - 1)
-            derivative = backend.mul(backend.pow(base, backend.sub(exponent, 1) if _tensor(backend, exponent) else exponent - 1), exponent)
+            derivative = backend.mul(
+                backend.pow(base, backend.sub(exponent, 1) if _tensor(backend, exponent) else exponent - 1), exponent
+            )
             base_grad = backend.mul(g, _conj(backend, derivative))
     exponent_grad = None
     if _is_differentiable(backend, exponent):
@@ -393,7 +395,9 @@ def _keepdim(shape: tuple[int, ...], dim: int) -> tuple[int, ...]:
 
 def _positions(backend: Any, like: Any, dim: int, select: Callable[[np.ndarray], np.ndarray]) -> Any:
     shape = backend.shape_of(like)
-    index = np.arange(shape[dim]).reshape(_keepdim(tuple(1 for _ in shape), dim)[:dim] + (shape[dim],) + (1,) * (len(shape) - dim - 1))
+    index = np.arange(shape[dim]).reshape(
+        _keepdim(tuple(1 for _ in shape), dim)[:dim] + (shape[dim],) + (1,) * (len(shape) - dim - 1)
+    )
     mask = np.broadcast_to(select(index), shape).copy()
     return backend.tensor_from_neutral(NeutralTensor(mask, "bool"))
 

@@ -129,3 +129,14 @@ def result_type(operands: list[tuple[str, int] | bool | int | float | complex]) 
 
 def is_python_number(value: Any) -> bool:
     return isinstance(value, (bool, int, float, complex))
+
+
+def check_alpha(alpha: Any, dtype: str) -> None:
+    """torch's alpha_check for add and sub, in its order: a bool alpha needs a bool result,
+    an integral result needs an integral alpha, a complex alpha a complex result."""
+    if isinstance(alpha, bool) and dtype != "bool":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if is_integral(dtype) and isinstance(alpha, (float, complex)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if not is_complex(dtype) and isinstance(alpha, complex):
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")

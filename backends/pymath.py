@@ -207,7 +207,6 @@ def int_pow(base: int, exponent: int, dtype: str) -> int:
     return value if value <= high else value - (high - low + 1)
 
 
-
 # --- loops ---------------------------------------------------------------------
 def safe_map(fast: Callable, safe: Callable, left: Operand, right: Operand, count: int) -> list:
     """``fast`` (a plain operator) over the operands; ``safe`` when Python raises where IEEE does not."""
@@ -227,9 +226,11 @@ def trunc_int_div(a: int, b: int) -> int:
 
 
 def largest_finite(values: list) -> float:
-    parts = [abs(v) for v in values] if not values or not isinstance(values[0], complex) else [
-        abs(p) for v in values for p in (v.real, v.imag)
-    ]
+    parts = (
+        [abs(v) for v in values]
+        if not values or not isinstance(values[0], complex)
+        else [abs(p) for v in values for p in (v.real, v.imag)]
+    )
     return max((p for p in parts if p < math.inf), default=0.0)
 
 
@@ -243,8 +244,10 @@ def matmul_float32(rows: list, columns: list, dtype: str) -> list:
     for t in range(len(rows[0]) if rows else 0):
         lefts = [row[t] for row in rows for _ in range(m)]
         rights = [column[t] for column in columns] * n
-        products = complex_products(lefts, rights, n * m, dtype, fused=False) if dtype == "complex64" else round_float32(
-            list(map(operator.mul, lefts, rights))
+        products = (
+            complex_products(lefts, rights, n * m, dtype, fused=False)
+            if dtype == "complex64"
+            else round_float32(list(map(operator.mul, lefts, rights)))
         )
         total = rounding(list(map(operator.add, total, products)))
     return total
@@ -310,5 +313,3 @@ def lu_pivots(flat: list, n: int, rounding: Callable[[list], list] | None, magni
                 for f, row in zip(factors, rest)
             ]
     return pivots, sign
-
-

@@ -31,11 +31,26 @@ FLOATS = ("float16", "bfloat16", "float32", "float64")
 COMPLEXES = ("complex64", "complex128")
 SUPPORTED = frozenset(("bool", *INT_RANGE, *FLOATS, *COMPLEXES))
 REDUCED = frozenset(("float16", "bfloat16"))  # torch computes these in float32 ("opmath")
-ZERO: dict[str, Any] = {"bool": False, **dict.fromkeys(INT_RANGE, 0), **dict.fromkeys(FLOATS, 0.0), **dict.fromkeys(COMPLEXES, 0j)}
-ONE: dict[str, Any] = {"bool": True, **dict.fromkeys(INT_RANGE, 1), **dict.fromkeys(FLOATS, 1.0), **dict.fromkeys(COMPLEXES, 1 + 0j)}
+ZERO: dict[str, Any] = {
+    "bool": False,
+    **dict.fromkeys(INT_RANGE, 0),
+    **dict.fromkeys(FLOATS, 0.0),
+    **dict.fromkeys(COMPLEXES, 0j),
+}
+ONE: dict[str, Any] = {
+    "bool": True,
+    **dict.fromkeys(INT_RANGE, 1),
+    **dict.fromkeys(FLOATS, 1.0),
+    **dict.fromkeys(COMPLEXES, 1 + 0j),
+}
 INF, NAN = math.inf, math.nan
 # Finite maxima: torch refuses to convert a finite scalar beyond them ("without overflow").
-FLOAT_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.4028234663852886e38, "float64": sys.float_info.max}
+FLOAT_MAX = {
+    "float16": 65504.0,
+    "bfloat16": 3.3895313892515355e38,
+    "float32": 3.4028234663852886e38,
+    "float64": sys.float_info.max,
+}
 
 _UINT32 = "I" if array("I").itemsize == 4 else "L"  # array's 32-bit unsigned code, for bfloat16's bit rounding
 

@@ -68,7 +68,15 @@ from backends.pytensor import (
     take,
     wrap_int,
 )
-from backends.shapes import broadcast_shapes, infer_shape, int_sequence, normalize_dim, sizes_argument, view_strides
+from backends.shapes import (
+    broadcast_shapes,
+    infer_shape,
+    int_sequence,
+    normalize_dim,
+    sizes_argument,
+    view_strides,
+    vsplit_bounds,
+)
 
 
 @dataclass(frozen=True)
@@ -102,16 +110,6 @@ def _complex_mul(left: Operand, right: Operand, dtype: str, count: int, flat: bo
     right = right if isinstance(right, list) else [right] * count
     head = complex_products(left[:vectorized], right[:vectorized], vectorized, dtype, fused=False)
     return head + complex_products(left[vectorized:], right[vectorized:], count - vectorized, dtype, fused=True)
-
-
-def _check_alpha(alpha: Any, dtype: str) -> None:
-    # torch's alpha_check, in its order.
-    if isinstance(alpha, bool) and dtype != "bool":
-        raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    if promotion.is_integral(dtype) and isinstance(alpha, (float, complex)):
-        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
-    if not promotion.is_complex(dtype) and isinstance(alpha, complex):
-        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
 
 
 class PythonBackend(Backend):
@@ -225,7 +223,7 @@ class PythonBackend(Backend):
 
     def _add(self, input: Any, other: Any, alpha: Any, combine: Callable) -> PyTensor:
         left, right, dtype, shape, count = self._binary(input, other)
-        _check_alpha(alpha, dtype)
+        promotion.check_alpha(alpha, dtype)
         if dtype == "bool":
             return PyTensor(map2(operator.or_, left, right if alpha else False, count), shape, dtype)
         if dtype in COMPLEXES:
@@ -349,7 +347,11 @@ class PythonBackend(Backend):
             power = complex(exponent)
             return [complex_pow(v, power, dtype == "complex64") for v in values]
         # float16 and bfloat16 take the exponent in their own dtype; float32 and float64 as a double.
-        power = checked_number(exponent, dtype) if dtype in REDUCED else float(exponent.real if isinstance(exponent, complex) else exponent)
+        power = (
+            checked_number(exponent, dtype)
+            if dtype in REDUCED
+            else float(exponent.real if isinstance(exponent, complex) else exponent)
+        )
         return [float_pow(v, power) for v in values]
 
     def exp(self, input: PyTensor) -> PyTensor:
@@ -431,7 +433,9 @@ class PythonBackend(Backend):
     def mm(self, input: PyTensor, mat2: PyTensor) -> PyTensor:
         result = self._matmul_checked(input, mat2, 2, "mm")
         if result.dtype == "complex128":  # zgemm scales its sum by alpha = 1 + 0j: an infinite part makes a NaN
-            result = PyTensor(complex_products(1 + 0j, result.data, result.numel, "complex128", fused=False), result.shape, "complex128")
+            result = PyTensor(
+                complex_products(1 + 0j, result.data, result.numel, "complex128", fused=False), result.shape, "complex128"
+            )
         return result
 
     def bmm(self, input: PyTensor, mat2: PyTensor) -> PyTensor:
@@ -543,29 +547,10 @@ class PythonBackend(Backend):
         return PyTensor(result, shape, dtype)
 
     def vsplit(self, input: PyTensor, indices_or_sections: Any) -> tuple[PyTensor, ...]:
-        if input.ndim < 2:
-            raise RuntimeError(
-                f"torch.vsplit requires a tensor with at least 2 dimension, but got a tensor with {input.ndim} dimensions!"
-            )
-        size = input.shape[0]
-        if isinstance(indices_or_sections, int) and not isinstance(indices_or_sections, bool):
-            sections = indices_or_sections
-            if sections <= 0 or size % sections:
-                raise RuntimeError(
-                    f"torch.vsplit attempted to split along dimension 0, but the size of the dimension {size} "
-                    f"is not divisible by the split_size {sections}!"
-                )
-            bounds = [(i * (size // sections), (i + 1) * (size // sections)) for i in range(sections)]
-        else:
-            cuts = list(int_sequence(indices_or_sections, "vsplit(): argument 'indices'"))
-            bounds = list(zip([0, *cuts], [*cuts, size]))
-        pieces = []
-        for start, stop in bounds:
-            # torch's slice: negative bounds count from the end, both clamp, stop never precedes start.
-            start = min(max(start + size if start < 0 else start, 0), size)
-            stop = max(min(max(stop + size if stop < 0 else stop, 0), size), start)
-            pieces.append(input.restrided((stop - start, *input.shape[1:]), input.strides, input.offset + start * input.strides[0]))
-        return tuple(pieces)
+        return tuple(
+            input.restrided((stop - start, *input.shape[1:]), input.strides, input.offset + start * input.strides[0])
+            for start, stop in vsplit_bounds(input.shape, indices_or_sections)
+        )
 
     def repeat(self, input: PyTensor, *sizes: Any) -> PyTensor:
         if not sizes:
@@ -611,7 +596,9 @@ class PythonBackend(Backend):
             raise RuntimeError(f"{mode} padding is not implemented for 'Bool'")
         first = input.ndim - padded_dims
         if mode != "circular" and 0 in input.shape[1 if input.ndim == padded_dims + 2 else 0 :]:
-            raise RuntimeError(f"Expected a tensor with non-zero dimensions (but a batch) for input, but got: {list(input.shape)}")
+            raise RuntimeError(
+                f"Expected a tensor with non-zero dimensions (but a batch) for input, but got: {list(input.shape)}"
+            )
         for size, (before, after), out in list(zip(input.shape, pairs, shape))[first:]:
             if mode == "reflect" and (before >= size or after >= size):
                 raise RuntimeError("Padding size should be less than the corresponding input dimension")
@@ -620,7 +607,9 @@ class PythonBackend(Backend):
             kept = size - max(-before, 0) - max(-after, 0)
             if mode == "circular" and 0 < kept < max(before, after) and math.prod(shape):
                 # torch copies the wrap from its own output, and refuses when the two overlap
-                raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory location.")
+                raise RuntimeError(
+                    "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory location."
+                )
             if out < 0:
                 raise RuntimeError(f"input (W: {size}) is too small. Calculated output W: {out}")
         if mode != "circular" and all(out < 1 for out in shape[first:]):
@@ -656,8 +645,10 @@ class PythonBackend(Backend):
                 start = base + k * inner
                 row = values[start : start + inner]
                 # complex accumulates in complex<double>, whatever the dtype
-                products = complex_products(running, row, inner, "complex128") if result_dtype in COMPLEXES else list(
-                    map(operator.mul, running, row)
+                products = (
+                    complex_products(running, row, inner, "complex128")
+                    if result_dtype in COMPLEXES
+                    else list(map(operator.mul, running, row))
                 )
                 running = accumulate(products)
                 result[start : start + inner] = running
@@ -773,4 +764,3 @@ class PythonBackend(Backend):
         target = dtype or values.dtype
         stored = PyTensor(cast(values.values(), values.dtype, target), values.shape, target)
         return PySparse(PyTensor(list(flat), indices.shape, "int64"), stored, tuple(size))
-

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 
 def normalize_dim(dim: int, ndim: int) -> int:
@@ -108,3 +109,32 @@ def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
             raise RuntimeError(f"shapes {[tuple(s) for s in shapes]} cannot be broadcast together")
         result.append(sizes.pop() if sizes else 1)
     return tuple(result)
+
+
+def vsplit_bounds(shape: Sequence[int], indices_or_sections: Any) -> list[tuple[int, int]]:
+    """The (start, stop) rows of each piece of torch.vsplit, raising as torch does.
+
+    Sections must divide the rows evenly; indices cut with slice semantics
+    (negative bounds count from the end, out-of-range ones clamp, a stop never precedes its start).
+    """
+    if len(shape) < 2:
+        raise RuntimeError(
+            f"torch.vsplit requires a tensor with at least 2 dimension, but got a tensor with {len(shape)} dimensions!"
+        )
+    size = shape[0]
+    if isinstance(indices_or_sections, int) and not isinstance(indices_or_sections, bool):
+        sections = indices_or_sections
+        if sections <= 0 or size % sections:
+            raise RuntimeError(
+                f"torch.vsplit attempted to split along dimension 0, but the size of the dimension {size} "
+                f"is not divisible by the split_size {sections}!"
+            )
+        step = size // sections
+        return [(i * step, (i + 1) * step) for i in range(sections)]
+    cuts = list(int_sequence(indices_or_sections, "vsplit(): argument 'indices'"))
+    bounds = []
+    for start, stop in zip([0, *cuts], [*cuts, size]):
+        start = min(max(start + size if start < 0 else start, 0), size)
+        stop = max(min(max(stop + size if stop < 0 else stop, 0), size), start)
+        bounds.append((start, stop))
+    return bounds

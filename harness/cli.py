@@ -59,7 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="time backends side by side on the spec's benchmark inputs")
     bench.add_argument("--backend", action="append", metavar="NAME|module:Class", help="repeatable; default numpy and torch")
     bench.add_argument("--op", action="append", metavar="PATTERN", help="glob over op ids, repeatable")
-    bench.add_argument("--size", action="append", metavar="N", help="elements per input: 100, 10000, 1000000 (or small, medium, large; tiny is 4); repeatable")
+    bench.add_argument(
+        "--size",
+        action="append",
+        metavar="N",
+        help="elements per input: 100, 10000, 1000000 (or small, medium, large; tiny is 4); repeatable",
+    )
     bench.add_argument("--repeat", type=int, default=7, help="timed repeats per benchmark (default 7)")
     bench.add_argument("--min-time", type=float, default=0.02, help="seconds one repeat lasts at least (default 0.02)")
     bench.add_argument("--plot", type=Path, metavar="FILE.png", help="a bar chart of each backend's time / torch's")

@@ -9,8 +9,26 @@ from harness.cases import expand
 from harness.runner import run
 
 DIFFERENTIABLE = {
-    "add", "sub", "mul", "mm", "transpose", "div", "exp", "cat", "view", "reshape", "det", "masked_select",
-    "bmm", "vsplit", "repeat", "cumprod", "permute", "where", "pad", "pow",
+    "add",
+    "sub",
+    "mul",
+    "mm",
+    "transpose",
+    "div",
+    "exp",
+    "cat",
+    "view",
+    "reshape",
+    "det",
+    "masked_select",
+    "bmm",
+    "vsplit",
+    "repeat",
+    "cumprod",
+    "permute",
+    "where",
+    "pad",
+    "pow",
 }
 
 

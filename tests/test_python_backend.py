@@ -96,15 +96,37 @@ def test_integer_division_by_zero_raises_and_min_over_minus_one_wraps():
 
 # --- float rounding matches NumPy's casts --------------------------------------------
 SAMPLES = [
-    0.1, 1 / 3, -2.5, 1.0 + 2.0**-24, 1.0 + 3 * 2.0**-24, 3.4028235e38, 3.5e38, -1e39, 1e-40, 1e-46,
-    65504.0, 65519.0, 65520.0, 1e-8, 6e-8, 1.0 + 2.0**-11, 1.0 + 2.0**-8, 1.0 + 3 * 2.0**-8,
-    -0.0, math.inf, -math.inf, math.nan, 123456.789,
+    0.1,
+    1 / 3,
+    -2.5,
+    1.0 + 2.0**-24,
+    1.0 + 3 * 2.0**-24,
+    3.4028235e38,
+    3.5e38,
+    -1e39,
+    1e-40,
+    1e-46,
+    65504.0,
+    65519.0,
+    65520.0,
+    1e-8,
+    6e-8,
+    1.0 + 2.0**-11,
+    1.0 + 2.0**-8,
+    1.0 + 3 * 2.0**-8,
+    -0.0,
+    math.inf,
+    -math.inf,
+    math.nan,
+    123456.789,
 ]
 
 
 def _same(ours: list[float], theirs: np.ndarray) -> bool:
-    return all((math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
-               for a, b in zip(ours, theirs.astype(np.float64).tolist()))
+    return all(
+        (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+        for a, b in zip(ours, theirs.astype(np.float64).tolist())
+    )
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

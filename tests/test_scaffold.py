@@ -36,12 +36,15 @@ def test_scaffold_install_discover_run(tmp_path):
     site = tmp_path / "site"
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(site), str(package)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert install.returncode == 0, install.stderr
 
     listed = _tensorparity(site, "backends")
-    assert re.search(r"^mine\s+mine_backend.backend:MineBackend\s+entry point \(tensorparity-mine\)\s+available", listed.stdout, re.M)
+    assert re.search(
+        r"^mine\s+mine_backend.backend:MineBackend\s+entry point \(tensorparity-mine\)\s+available", listed.stdout, re.M
+    )
 
     fresh = _tensorparity(site, "run", "--backend", "mine", "--no-matrix")
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
@@ -73,5 +76,9 @@ def test_stub_signatures_follow_the_spec(spec, op):
     from harness.scaffold import stub
 
     text = stub(spec.ops[op])
-    expected = {"view": "def view(self, input: Any, *shape: Any)", "pad": "mode: Any = 'constant'", "cumprod": "*, dtype: Any = None"}[op]
+    expected = {
+        "view": "def view(self, input: Any, *shape: Any)",
+        "pad": "mode: Any = 'constant'",
+        "cumprod": "*, dtype: Any = None",
+    }[op]
     assert expected in text
