@@ -28,6 +28,8 @@ from backends.shapes import (
     infer_shape,
     int_sequence,
     normalize_dim,
+    pad_pairs,
+    repeat_sizes,
     sizes_argument,
     view_strides,
     vsplit_bounds,
@@ -410,23 +412,14 @@ class ArrayModuleBackend(Backend):
         return tuple(input[start:stop] for start, stop in vsplit_bounds(input.shape, indices_or_sections))
 
     def repeat(self, input: Any, *sizes: Any) -> Any:
-        if not sizes:
-            raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
-        sizes = sizes_argument(sizes)
-        if len(sizes) < input.ndim:
-            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
-        if any(size < 0 for size in sizes):
-            raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}")
+        sizes = repeat_sizes(sizes, input.ndim)
         expanded = self.xp.reshape(input, (1,) * (len(sizes) - input.ndim) + input.shape)
         if expanded.size and math.prod(sizes):  # copies elements: torch's copy kernel runs
             self._kernel()
         return self.xp.tile(expanded, sizes)
 
     def pad(self, input: Any, pad: Any, mode: str = "constant", value: Any = None) -> Any:
-        pad = sizes_argument((pad,))
-        if len(pad) % 2 or len(pad) // 2 > input.ndim:
-            raise RuntimeError("Padding length must be divisible by 2 and at most twice the number of dimensions of the input")
-        pairs = [(0, 0)] * (input.ndim - len(pad) // 2) + [(pad[i], pad[i + 1]) for i in range(len(pad) - 2, -1, -2)]
+        pairs = pad_pairs(pad, input.ndim)
         if mode == "constant":
             return self._pad_constant(input, pairs, 0 if value is None else value)
         # torch raises NotImplementedError for the next three; RuntimeError here, since the

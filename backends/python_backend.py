@@ -73,6 +73,8 @@ from backends.shapes import (
     infer_shape,
     int_sequence,
     normalize_dim,
+    pad_pairs,
+    repeat_sizes,
     sizes_argument,
     view_strides,
     vsplit_bounds,
@@ -553,23 +555,14 @@ class PythonBackend(Backend):
         )
 
     def repeat(self, input: PyTensor, *sizes: Any) -> PyTensor:
-        if not sizes:
-            raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
-        sizes = sizes_argument(sizes)
-        if len(sizes) < input.ndim:
-            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
-        if any(size < 0 for size in sizes):
-            raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}")
+        sizes = repeat_sizes(sizes, input.ndim)
         lead = len(sizes) - input.ndim
         shape, strides = (1,) * lead + input.shape, (0,) * lead + input.strides
         per_dim = [[(k % n) * s for k in range(n * r)] for n, s, r in zip(shape, strides, sizes)]
         return PyTensor(take(input.data, input.offset, per_dim), [n * r for n, r in zip(shape, sizes)], input.dtype)
 
     def pad(self, input: PyTensor, pad: Any, mode: str = "constant", value: Any = None) -> PyTensor:
-        pad = sizes_argument((pad,))
-        if len(pad) % 2 or len(pad) // 2 > input.ndim:
-            raise RuntimeError("Padding length must be divisible by 2 and at most twice the number of dimensions of the input")
-        pairs = [(0, 0)] * (input.ndim - len(pad) // 2) + [(pad[i], pad[i + 1]) for i in range(len(pad) - 2, -1, -2)]
+        pairs = pad_pairs(pad, input.ndim)
         shape = [size + before + after for size, (before, after) in zip(input.shape, pairs)]
         if mode == "constant":
             if any(max(-before, 0) + max(-after, 0) > size for size, (before, after) in zip(input.shape, pairs)):

@@ -138,3 +138,23 @@ def vsplit_bounds(shape: Sequence[int], indices_or_sections: Any) -> list[tuple[
         stop = max(min(max(stop + size if stop < 0 else stop, 0), size), start)
         bounds.append((start, stop))
     return bounds
+
+
+def repeat_sizes(sizes: Sequence, ndim: int) -> tuple[int, ...]:
+    """Tensor.repeat(*sizes)'s sizes, checked as torch checks them."""
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+    sizes = sizes_argument(sizes)
+    if len(sizes) < ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    if any(size < 0 for size in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}")
+    return sizes
+
+
+def pad_pairs(pad: Any, ndim: int) -> list[tuple[int, int]]:
+    """F.pad's flat (last dim first) pad list as one (before, after) pair per dim, first dim first."""
+    pad = sizes_argument((pad,))
+    if len(pad) % 2 or len(pad) // 2 > ndim:
+        raise RuntimeError("Padding length must be divisible by 2 and at most twice the number of dimensions of the input")
+    return [(0, 0)] * (ndim - len(pad) // 2) + [(pad[i], pad[i + 1]) for i in range(len(pad) - 2, -1, -2)]
