@@ -18,12 +18,12 @@ from typing import Any
 
 import ml_dtypes
 import numpy as np
-
-from backends import exotic, kernels, promotion
-from backends.base import OP_IDS, Backend, UnsupportedDtype
-from backends.exotic import Exotic
-from backends.neutral import PAIRED, QUANTIZED, STORAGE, NeutralSparse, NeutralTensor, dtype_name_of
-from backends.shapes import (
+from tensorparity.backends import exotic, kernels
+from tensorparity.backends.base import OP_IDS, Backend, UnsupportedDtype
+from tensorparity.backends.exotic import Exotic
+from tensorparity.backends.neutral import PAIRED, QUANTIZED, STORAGE, NeutralSparse, NeutralTensor, dtype_name_of
+from tensorparity.backends.semantics import promotion
+from tensorparity.backends.semantics.shapes import (
     broadcast_shapes,
     infer_shape,
     int_sequence,

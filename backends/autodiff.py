@@ -15,9 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-from backends.base import NotImplementedOp
-from backends.neutral import Graph, NeutralTensor, Ref, Step
+from tensorparity.backends.base import NotImplementedOp
+from tensorparity.backends.neutral import Graph, NeutralTensor, Ref, Step
 
 # A rule gets (backend, cotangent, args, kwargs, output) and returns one
 # gradient (or None) per positional argument of the op; a tuple argument

@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
-from backends.neutral import NeutralSparse, NeutralTensor, map_tensors
+from tensorparity.backends.neutral import NeutralSparse, NeutralTensor, map_tensors
 
 # Every op id the spec knows; a backend method of each name is the op.
 OP_IDS: tuple[str, ...] = (
@@ -108,7 +107,7 @@ class Backend:
         The default is reverse mode over this backend's own ops (``backends.autodiff``),
         so a backend that implements the forward ops gets gradients for free.
         """
-        from backends import autodiff
+        from tensorparity.backends import autodiff
 
         return autodiff.grad(self, graph)
 

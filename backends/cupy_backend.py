@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
-from backends.array_module import ArrayModuleBackend
+from tensorparity.backends.array_module import ArrayModuleBackend
 
 
 def _load_cupy() -> tuple[Any, str | None]:

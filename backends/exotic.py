@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from backends import promotion
-from backends.neutral import PAIRED, QUANTIZED, QUANTIZED_RANGE, STORAGE, NeutralTensor, complex_array
+from tensorparity.backends.neutral import PAIRED, QUANTIZED, QUANTIZED_RANGE, STORAGE, NeutralTensor, complex_array
+from tensorparity.backends.semantics import promotion
 
 # How an op is lifted onto the carriers.
 CARRY = "carry"  # moves elements: the plain op on the carriers; the result keeps the dtype (and qparams)
@@ -255,7 +254,7 @@ def _complex32_result(backend: Any, call: Call) -> bool:
 
 def _wrap(backend: Any, result: Any, convert: Callable[[Any], Any]) -> Any:
     """``convert`` each array in a result: a tensor, a tuple of them, or a sparse tensor's values."""
-    from backends.array_module import SparseCOO
+    from tensorparity.backends.array_module import SparseCOO
 
     if isinstance(result, tuple):
         return tuple(_wrap(backend, item, convert) for item in result)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from backends.array_module import ArrayModuleBackend
+from tensorparity.backends.array_module import ArrayModuleBackend
 
 
 class NumpyBackend(ArrayModuleBackend):

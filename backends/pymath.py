@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from backends.pytensor import INF, INT_RANGE, NAN, PAD, ZERO, Operand, map2, round_complex64, round_float32
+from tensorparity.backends.pytensor import INF, INT_RANGE, NAN, PAD, ZERO, Operand, map2, round_complex64, round_float32
 
 
 def _odd_integer(value: float) -> bool:

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from itertools import compress, repeat
 from typing import Any
 
-from backends import promotion
-from backends.base import Backend, UnsupportedDtype
-from backends.neutral import STORAGE, NeutralSparse, NeutralTensor
-from backends.pymath import (
+from tensorparity.backends.base import Backend, UnsupportedDtype
+from tensorparity.backends.neutral import STORAGE, NeutralSparse, NeutralTensor
+from tensorparity.backends.pymath import (
     argmax_index,
     complex_div,
     complex_exp,
@@ -43,7 +42,7 @@ from backends.pymath import (
     safe_sqrt,
     trunc_int_div,
 )
-from backends.pytensor import (
+from tensorparity.backends.pytensor import (
     COMPLEXES,
     FLOAT_MAX,
     INT_RANGE,
@@ -68,7 +67,8 @@ from backends.pytensor import (
     take,
     wrap_int,
 )
-from backends.shapes import (
+from tensorparity.backends.semantics import promotion
+from tensorparity.backends.semantics.shapes import (
     broadcast_shapes,
     infer_shape,
     int_sequence,

@@ -10,14 +10,14 @@ import importlib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
-from backends.base import Backend
+from tensorparity.backends.base import Backend
 
 ENTRY_POINT_GROUP = "tensorparity.backends"
 BUILTIN: dict[str, str] = {
-    "numpy": "backends.numpy_backend:NumpyBackend",
-    "torch": "backends.torch_backend:TorchBackend",
-    "python": "backends.python_backend:PythonBackend",
-    "cupy": "backends.cupy_backend:CupyBackend",
+    "numpy": "tensorparity.backends.numpy_backend:NumpyBackend",
+    "torch": "tensorparity.backends.torch_backend:TorchBackend",
+    "python": "tensorparity.backends.python_backend:PythonBackend",
+    "cupy": "tensorparity.backends.cupy_backend:CupyBackend",
 }
 
 

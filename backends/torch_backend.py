@@ -10,10 +10,9 @@ from typing import Any
 
 import ml_dtypes
 import numpy as np
-
-from backends import autodiff
-from backends.base import Backend
-from backends.neutral import QUANTIZED, Graph, NeutralSparse, NeutralTensor
+from tensorparity.backends import autodiff
+from tensorparity.backends.base import Backend
+from tensorparity.backends.neutral import QUANTIZED, Graph, NeutralSparse, NeutralTensor
 
 
 def _torch():

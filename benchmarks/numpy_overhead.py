@@ -59,8 +59,8 @@ PLAIN: dict[str, Callable[..., Any]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    from backends.numpy_backend import NumpyBackend
-    from harness import bench
+    from tensorparity.backends.numpy_backend import NumpyBackend
+    from tensorparity.harness import bench
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", action="append", help="elements per input (default: 4 and 1000000)")

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backends.base import OP_IDS
-from harness import bench
-from harness.spec import DEFAULT_SPEC
+from tensorparity.backends.base import OP_IDS
+from tensorparity.harness import bench
+from tensorparity.harness.spec import DEFAULT_SPEC
 
 # The installed harness's spec; from a wheel (asv's own environments) the working tree's.
 SPEC = DEFAULT_SPEC if DEFAULT_SPEC.is_dir() else Path(__file__).resolve().parent.parent / "spec"

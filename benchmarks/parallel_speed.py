@@ -58,11 +58,11 @@ def _best(run, repeat: int, pids: list[int] | tuple = ()) -> tuple[float, float,
 
 
 def measure_runner(backend_names: list[str], repeat: int, spec_path: str | None) -> dict[str, tuple[float, float, float]]:
-    from backends.registry import load_backend
-    from harness import workers
-    from harness.cases import expand
-    from harness.runner import run
-    from harness.spec import load_spec
+    from tensorparity.backends.registry import load_backend
+    from tensorparity.harness import workers
+    from tensorparity.harness.cases import expand
+    from tensorparity.harness.runner import run
+    from tensorparity.harness.spec import load_spec
 
     backends = [load_backend(name) for name in backend_names]
     workers.prestart(backends)
@@ -89,7 +89,7 @@ def measure_runner(backend_names: list[str], repeat: int, spec_path: str | None)
 
 
 def measure_cli(backend_names: list[str], repeat: int, spec_path: str | None) -> dict[int, tuple[float, float, float]]:
-    command = [sys.executable, "-m", "harness", "run", "--no-matrix"]
+    command = [sys.executable, "-m", "tensorparity", "run", "--no-matrix"]
     command += [arg for name in backend_names for arg in ("--backend", name)]
     command += ["--spec", spec_path] if spec_path else []
     times = {}

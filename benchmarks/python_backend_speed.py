@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backends.pytensor import PyTensor  # noqa: E402
-from backends.python_backend import PythonBackend  # noqa: E402
+from tensorparity.backends.pytensor import PyTensor  # noqa: E402
+from tensorparity.backends.python_backend import PythonBackend  # noqa: E402
 
 
 # --- idiomatic kernels: what a careful Python programmer writes --------------------

@@ -24,8 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from backends.base import OP_IDS, Backend
-from harness.spec import DEFAULT_MEMORY_LIMIT, OpSpec, SpecError, load_spec
+from tensorparity.backends.base import OP_IDS, Backend
+from tensorparity.harness.spec import DEFAULT_MEMORY_LIMIT, OpSpec, SpecError, load_spec
 
 # Size name -> elements per input tensor. asv and `tensorparity bench` time small,
 # medium and large; tiny (4 elements) measures per-call overhead.
@@ -85,8 +85,8 @@ def bench_spec(root: Path | None = None) -> dict[str, OpSpec]:
 
 def inputs(op: OpSpec, size: int | str, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> tuple[tuple, dict]:
     """(args, kwargs) in neutral form: op ``op``'s benchmark inputs at ``size``."""
-    from harness.spec import _build_graph
-    from harness.values import ValueForm, build_input
+    from tensorparity.harness.spec import _build_graph
+    from tensorparity.harness.values import ValueForm, build_input
 
     size = size_name(size)
     if not op.bench:
@@ -106,7 +106,7 @@ def inputs(op: OpSpec, size: int | str, memory_limit: int = DEFAULT_MEMORY_LIMIT
 def load(backend: str | Backend) -> Backend:
     """A backend by name (or as given), available here, else :class:`Unavailable`."""
     if isinstance(backend, str):
-        from backends.registry import BackendNotFound, load_backend
+        from tensorparity.backends.registry import BackendNotFound, load_backend
 
         try:
             backend = load_backend(backend)

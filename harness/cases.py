@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.spec import CaseSpec, OpSpec, Spec, Xfail
+from tensorparity.harness.spec import CaseSpec, OpSpec, Spec, Xfail
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from harness.spec import DEFAULT_MEMORY_LIMIT, SpecError, load_spec
+from tensorparity.harness.spec import DEFAULT_MEMORY_LIMIT, SpecError, load_spec
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
@@ -111,9 +111,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from backends.registry import BackendNotFound, load_backend
-    from harness import workers
-    from harness.cases import expand
+    from tensorparity.backends.registry import BackendNotFound, load_backend
+    from tensorparity.harness import workers
+    from tensorparity.harness.cases import expand
 
     if args.resume and not args.json:
         print("tensorparity: --resume needs --json FILE, the run to resume", file=sys.stderr)
@@ -152,10 +152,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_cases(args: argparse.Namespace, spec, cases, loaded, pool) -> int:
-    from harness import report
-    from harness.progress import Progress
-    from harness.results import ResultLog, log_path, read_results, results_document
-    from harness.runner import run
+    from tensorparity.harness import report
+    from tensorparity.harness.progress import Progress
+    from tensorparity.harness.results import ResultLog, log_path, read_results, results_document
+    from tensorparity.harness.runner import run
 
     backends, versions = [], {}
     for index, backend in enumerate(loaded):
@@ -217,9 +217,9 @@ def _run_cases(args: argparse.Namespace, spec, cases, loaded, pool) -> int:
 
 
 def _fuzz(spec, backends, args: argparse.Namespace) -> int:
-    from harness.cases import select_ops
-    from harness.fuzz import fuzz
-    from harness.progress import Progress
+    from tensorparity.harness.cases import select_ops
+    from tensorparity.harness.fuzz import fuzz
+    from tensorparity.harness.progress import Progress
 
     op_ids = [op.op for op in select_ops(spec, args.op)]
     status = EXIT_OK
@@ -247,7 +247,7 @@ def _fuzz(spec, backends, args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace) -> int:
-    from harness.record import record
+    from tensorparity.harness.record import record
 
     spec = load_spec(args.spec, allow_missing=True, memory_limit=args.memory_limit)
     written = record(spec, args.op, overwrite=args.overwrite)
@@ -260,7 +260,7 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from harness.record import check
+    from tensorparity.harness.record import check
 
     spec = load_spec(args.spec, memory_limit=args.memory_limit)
     result = check(spec)
@@ -275,10 +275,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from harness import report
-    from harness.reports import html, junit, markdown
-    from harness.reports.grid import dtype_order
-    from harness.reports.merge import ResultsFileError, merge_files
+    from tensorparity.harness import report
+    from tensorparity.harness.reports import html, junit, markdown
+    from tensorparity.harness.reports.grid import dtype_order
+    from tensorparity.harness.reports.merge import ResultsFileError, merge_files
 
     try:
         merged = merge_files(args.results)
@@ -298,8 +298,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from harness.reports.docs import write_site
-    from harness.reports.merge import ResultsFileError, merge_files
+    from tensorparity.harness.reports.docs import write_site
+    from tensorparity.harness.reports.merge import ResultsFileError, merge_files
 
     spec = load_spec(args.spec, memory_limit=args.memory_limit)
     try:
@@ -313,8 +313,8 @@ def _docs(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from harness import bench
-    from harness.progress import Progress
+    from tensorparity.harness import bench
+    from tensorparity.harness.progress import Progress
 
     try:
         sizes = list(dict.fromkeys(bench.size_name(size) for size in args.size or bench.DEFAULT_SIZES))
@@ -344,7 +344,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _new_backend(args: argparse.Namespace) -> int:
-    from harness.scaffold import scaffold
+    from tensorparity.harness.scaffold import scaffold
 
     try:
         root = scaffold(load_spec(args.spec, memory_limit=args.memory_limit), args.name, args.path)
@@ -356,7 +356,7 @@ def _new_backend(args: argparse.Namespace) -> int:
 
 
 def _backends() -> int:
-    from backends.registry import describe_backends
+    from tensorparity.backends.registry import describe_backends
 
     for info in describe_backends():
         status = "available" if info.unavailable_reason is None else f"unavailable: {info.unavailable_reason}"

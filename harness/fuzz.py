@@ -30,15 +30,14 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-
-from backends.base import Backend
-from backends.neutral import QUANTIZED, STORAGE, NeutralTensor
-from backends.torch_backend import TorchBackend
-from harness.cases import Case
-from harness.record import oracle
-from harness.runner import call_op, judge_outcome
-from harness.spec import OpSpec, Param, Spec
-from harness.values import Raises, _neutral, edge_values, expected_to_form, tensor_values_form
+from tensorparity.backends.base import Backend
+from tensorparity.backends.neutral import QUANTIZED, STORAGE, NeutralTensor
+from tensorparity.backends.torch_backend import TorchBackend
+from tensorparity.harness.cases import Case
+from tensorparity.harness.record import oracle
+from tensorparity.harness.runner import call_op, judge_outcome
+from tensorparity.harness.spec import OpSpec, Param, Spec
+from tensorparity.harness.values import Raises, _neutral, edge_values, expected_to_form, tensor_values_form
 
 # The seed's dtype rows, quantized ones with drawn scales and zero points; all but quint4x2: torch
 # packs it two values a byte, reads any view that starts past its first element from the wrong byte
@@ -69,7 +68,7 @@ class Failure:
         """The case as it goes into spec/ops/<op>.yaml, expectation included."""
         import io
 
-        from harness.record import yaml_writer
+        from tensorparity.harness.record import yaml_writer
 
         yaml = yaml_writer()
         entry = {"name": self.case.name, "note": f"found by tensorparity run --fuzz on {self.backend}: {self.message}"}
@@ -87,8 +86,8 @@ class Failure:
         return "\n".join(
             [
                 "import numpy as np",
-                "from backends.neutral import STORAGE, NeutralTensor",
-                "from backends.registry import load_backend",
+                "from tensorparity.backends.neutral import STORAGE, NeutralTensor",
+                "from tensorparity.backends.registry import load_backend",
                 "",
                 f"args = ({args},)",
                 f"kwargs = dict({kwargs.lstrip(', ')})",
@@ -117,8 +116,7 @@ def _input_form(value: Any) -> Any:
 
 def _flow_inputs(entry: dict) -> Any:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-    from harness.record import _flow
+    from tensorparity.harness.record import _flow
 
     def flow(value: Any) -> Any:
         if isinstance(value, dict):

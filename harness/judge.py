@@ -15,9 +15,8 @@ from numbers import Number
 from typing import Any
 
 import numpy as np
-
-from backends.neutral import PAIRED, QUANTIZED, NeutralSparse, NeutralTensor
-from harness.values import Raises
+from tensorparity.backends.neutral import PAIRED, QUANTIZED, NeutralSparse, NeutralTensor
+from tensorparity.harness.values import Raises
 
 Tolerance = Callable[[str], tuple[float, float]]
 

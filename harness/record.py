@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from backends.neutral import NeutralSparse, NeutralTensor
-from backends.torch_backend import TorchBackend
-from harness.cases import Case, expand_case
-from harness.judge import compare
-from harness.runner import call_op
-from harness.spec import CaseSpec, OpSpec, Spec
-from harness.values import Raises, build_expected, expected_to_form
+from tensorparity.backends.neutral import NeutralSparse, NeutralTensor
+from tensorparity.backends.torch_backend import TorchBackend
+from tensorparity.harness.cases import Case, expand_case
+from tensorparity.harness.judge import compare
+from tensorparity.harness.runner import call_op
+from tensorparity.harness.spec import CaseSpec, OpSpec, Spec
+from tensorparity.harness.values import Raises, build_expected, expected_to_form
 
 
 def oracle(case: Case, torch_backend: TorchBackend | None = None) -> Any:

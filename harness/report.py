@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from harness import results as outcomes
-from harness.results import Result
+from tensorparity.harness import results as outcomes
+from tensorparity.harness.results import Result
 
 # One character per matrix cell; the worst outcome of the cell's cases wins.
 SYMBOLS = {

@@ -8,15 +8,15 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from backends.base import Backend, NotImplementedOp, UnsupportedDtype
-from harness import results as outcomes
-from harness.cases import Case
-from harness.judge import compare, describe
-from harness.results import Result
-from harness.values import Raises
+from tensorparity.backends.base import Backend, NotImplementedOp, UnsupportedDtype
+from tensorparity.harness import results as outcomes
+from tensorparity.harness.cases import Case
+from tensorparity.harness.judge import compare, describe
+from tensorparity.harness.results import Result
+from tensorparity.harness.values import Raises
 
 if TYPE_CHECKING:
-    from harness.workers import WorkerPool
+    from tensorparity.harness.workers import WorkerPool
 
 
 class ConversionFailed(Exception):
@@ -171,7 +171,7 @@ def run(
         if on_result is not None:
             on_result(result)
 
-    from harness.workers import WorkerPool, workers_needed
+    from tensorparity.harness.workers import WorkerPool, workers_needed
 
     if todo and pool is not None:
         where = [pool.index(backend) for backend in backends]

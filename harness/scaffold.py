@@ -11,7 +11,7 @@ import re
 import textwrap
 from pathlib import Path
 
-from harness.spec import OpSpec, Param, Spec
+from tensorparity.harness.spec import OpSpec, Param, Spec
 
 PYPROJECT = """\
 [build-system]
@@ -46,9 +46,9 @@ from typing import Any
 
 import numpy as np
 
-from backends.base import Backend, NotImplementedOp, UnsupportedDtype
-from backends.neutral import PAIRED, QUANTIZED, STORAGE, NeutralTensor
-from backends.promotion import result_type
+from tensorparity.backends.base import Backend, NotImplementedOp, UnsupportedDtype
+from tensorparity.backends.neutral import PAIRED, QUANTIZED, STORAGE, NeutralTensor
+from tensorparity.backends.semantics.promotion import result_type
 
 
 class {cls}(Backend):
@@ -82,10 +82,10 @@ class {cls}(Backend):
 TEST = '''\
 """The tensorparity conformance suite on this backend: nothing may fail."""
 
-from backends.registry import load_backend
-from harness.cases import expand
-from harness.runner import run
-from harness.spec import load_spec
+from tensorparity.backends.registry import load_backend
+from tensorparity.harness.cases import expand
+from tensorparity.harness.runner import run
+from tensorparity.harness.spec import load_spec
 
 
 def test_conformance():

@@ -14,10 +14,9 @@ from typing import Any
 
 import jsonschema
 import yaml
-
-from backends.base import OP_IDS
-from backends.neutral import STORAGE, Graph, Step
-from harness.values import Raises, ValueForm, build_expected, build_input
+from tensorparity.backends.base import OP_IDS
+from tensorparity.backends.neutral import STORAGE, Graph, Step
+from tensorparity.harness.values import Raises, ValueForm, build_expected, build_input
 
 
 def _default_spec() -> Path:
@@ -407,7 +406,7 @@ def _build_graph(raw: dict, dtype: str | None, memory_limit: int) -> Graph:
 
 
 def _refs(value: Any) -> list[str]:
-    from backends.neutral import Ref
+    from tensorparity.backends.neutral import Ref
 
     if isinstance(value, Ref):
         return [value.name]
@@ -441,7 +440,7 @@ def _check_arity(params: tuple[Param, ...], args: tuple, kwargs: dict, dtypes: d
 
 
 def _first_dtype(value: Any) -> str | None:
-    from backends.neutral import NeutralTensor
+    from tensorparity.backends.neutral import NeutralTensor
 
     if isinstance(value, NeutralTensor):
         return value.dtype

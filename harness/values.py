@@ -23,8 +23,16 @@ from typing import Any
 
 import ml_dtypes
 import numpy as np
-
-from backends.neutral import PAIRED, QUANTIZED, QUANTIZED_RANGE, STORAGE, NeutralSparse, NeutralTensor, Ref, complex_array
+from tensorparity.backends.neutral import (
+    PAIRED,
+    QUANTIZED,
+    QUANTIZED_RANGE,
+    STORAGE,
+    NeutralSparse,
+    NeutralTensor,
+    Ref,
+    complex_array,
+)
 
 SWEEP = "$sweep"  # stands for the dtype a sweep case is expanded over
 GENERATORS = ("arange", "random", "zeros", "ones", "edge")

@@ -47,11 +47,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
-
-from backends.base import Backend
-from harness import results as outcomes
-from harness.results import Result
-from harness.runner import run_case  # imported here, so the fork server has it before any worker
+from tensorparity.backends.base import Backend
+from tensorparity.harness import results as outcomes
+from tensorparity.harness.results import Result
+from tensorparity.harness.runner import run_case  # imported here, so the fork server has it before any worker
 
 CHUNK = 32  # the most cases per message to a worker
 AHEAD = 4  # chunks handed to a worker at once: it never waits for the parent to be scheduled
@@ -86,7 +85,7 @@ def prestart(backends: Sequence[Backend] = ()) -> None:
         return
     from multiprocessing import forkserver
 
-    modules = ["harness.workers", *dict.fromkeys(type(b).__module__ for b in backends)]
+    modules = ["tensorparity.harness.workers", *dict.fromkeys(type(b).__module__ for b in backends)]
     ctx.set_forkserver_preload([m for m in modules if m != "__main__"])
     forkserver.ensure_running()
 

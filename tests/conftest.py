@@ -6,8 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from harness.spec import DEFAULT_SPEC, Spec, load_spec
+from tensorparity.harness.spec import DEFAULT_SPEC, Spec, load_spec
 
 
 @pytest.fixture(scope="session")

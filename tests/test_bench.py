@@ -10,11 +10,10 @@ import math
 import warnings
 
 import pytest
-
-from backends.base import OP_IDS, Backend
-from harness import bench
-from harness.cli import main
-from harness.spec import SpecError, load_spec
+from tensorparity.backends.base import OP_IDS, Backend
+from tensorparity.harness import bench
+from tensorparity.harness.cli import main
+from tensorparity.harness.spec import SpecError, load_spec
 
 
 def test_every_op_id_has_bench_inputs_at_every_size(spec):
@@ -31,7 +30,7 @@ def test_every_op_id_has_bench_inputs_at_every_size(spec):
 
 
 def _tensors(value):
-    from backends.neutral import Graph, NeutralTensor
+    from tensorparity.backends.neutral import Graph, NeutralTensor
 
     if isinstance(value, NeutralTensor):
         yield value

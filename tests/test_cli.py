@@ -6,8 +6,8 @@ import json
 import subprocess
 import sys
 
-from harness.cli import main
-from harness.spec import load_spec
+from tensorparity.harness.cli import main
+from tensorparity.harness.spec import load_spec
 
 RESULT_FIELDS = {
     "op",
@@ -107,12 +107,12 @@ def test_spec_record_fills_in_and_keeps_comments(spec_dir, capsys):
 def test_backends_lists_builtins(capsys):
     assert main(["backends"]) == 0
     out = capsys.readouterr().out
-    assert "numpy" in out and "backends.numpy_backend:NumpyBackend" in out and "available" in out
+    assert "numpy" in out and "tensorparity.backends.numpy_backend:NumpyBackend" in out and "available" in out
 
 
 def test_python_dash_m_harness():
     completed = subprocess.run(
-        [sys.executable, "-m", "harness", "run", "--op", "numel", "--no-matrix"], capture_output=True, text=True
+        [sys.executable, "-m", "tensorparity", "run", "--op", "numel", "--no-matrix"], capture_output=True, text=True
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("numpy: ")

@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from backends.registry import load_backend
-from harness.cases import expand
-from harness.runner import run_case
-from harness.spec import load_spec
+from tensorparity.backends.registry import load_backend
+from tensorparity.harness.cases import expand
+from tensorparity.harness.runner import run_case
+from tensorparity.harness.spec import load_spec
 
 _NAMES = os.environ.get("TENSORPARITY_BACKENDS", "numpy,torch,python").split(",")
 _BACKENDS = [load_backend(name.strip()) for name in _NAMES if name.strip()]

@@ -7,11 +7,10 @@ import types
 
 import numpy as np
 import pytest
-
-from backends.cupy_backend import CupyBackend
-from harness.cases import expand
-from harness.cli import main
-from harness.runner import run
+from tensorparity.backends.cupy_backend import CupyBackend
+from tensorparity.harness.cases import expand
+from tensorparity.harness.cli import main
+from tensorparity.harness.runner import run
 
 
 def test_unavailable_is_reported_and_exits_0(capsys):
@@ -28,7 +27,7 @@ def test_conformance_on_gpu():
     reason = backend.unavailable_reason()
     if reason:
         pytest.skip(f"cupy unavailable: {reason}")
-    from harness.spec import load_spec
+    from tensorparity.harness.spec import load_spec
 
     failures = [r.line() for r in run(expand(load_spec()), [backend]) if r.failed]
     assert not failures, "\n".join(failures[:20])

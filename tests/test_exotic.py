@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from backends import exotic
-from backends.base import OP_IDS
-from backends.neutral import NeutralTensor
-from backends.numpy_backend import NumpyBackend
+from tensorparity.backends import exotic
+from tensorparity.backends.base import OP_IDS
+from tensorparity.backends.neutral import NeutralTensor
+from tensorparity.backends.numpy_backend import NumpyBackend
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import textwrap
 
+from tensorparity.harness.cases import expand
+from tensorparity.harness.fuzz import fuzz
+from tensorparity.harness.runner import run
+from tensorparity.harness.spec import load_spec
 from wrong_backends import NegativeInt8Add
-
-from harness.cases import expand
-from harness.fuzz import fuzz
-from harness.runner import run
-from harness.spec import load_spec
 
 
 def test_fuzz_finds_shrinks_and_prints_a_reproducible_case(spec, spec_dir):
@@ -54,7 +53,7 @@ class _Recorder(NegativeInt8Add):
 
 
 def test_conformant_backend_passes(spec):
-    from backends.numpy_backend import NumpyBackend
+    from tensorparity.backends.numpy_backend import NumpyBackend
 
     report = fuzz(spec, NumpyBackend(), examples=200, seed=5, op_ids=["add", "mul", "sub"])
     assert report.failure is None, textwrap.shorten(report.failure.message if report.failure else "", 300)

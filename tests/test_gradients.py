@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from tensorparity.backends.autodiff import VJP_RULES
+from tensorparity.harness.cases import expand
+from tensorparity.harness.runner import run
 from wrong_backends import WrongDetGradient
-
-from backends.autodiff import VJP_RULES
-from harness.cases import expand
-from harness.runner import run
 
 DIFFERENTIABLE = {
     "add",

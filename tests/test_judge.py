@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from backends.neutral import NeutralSparse, NeutralTensor
-from harness.judge import compare
+from tensorparity.backends.neutral import NeutralSparse, NeutralTensor
+from tensorparity.harness.judge import compare
 
 DEFAULTS = {"float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7), "float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5)}
 
@@ -16,7 +15,7 @@ def tolerance(dtype):
 
 
 def tensor(values, dtype):
-    from harness.values import _neutral
+    from tensorparity.harness.values import _neutral
 
     return _neutral(np.array(values), dtype, {}, "")
 

@@ -15,8 +15,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from harness.spec import DEFAULT_SPEC, SpecError, load_spec
+from tensorparity.harness.spec import DEFAULT_SPEC, SpecError, load_spec
 
 MEMORY_LIMIT = 1 << 20  # fuzzed shapes must not take the test's memory
 REAL = (DEFAULT_SPEC / "ops" / "add.yaml").read_text()

@@ -6,8 +6,7 @@ import itertools
 
 import pytest
 import torch
-
-from backends.promotion import CATEGORY, promote_types, result_type
+from tensorparity.backends.semantics.promotion import CATEGORY, promote_types, result_type
 
 DTYPES = list(CATEGORY)
 

@@ -14,13 +14,12 @@ from pathlib import Path
 import ml_dtypes
 import numpy as np
 import pytest
-
-from backends import pymath, pytensor
-from backends.base import OP_IDS, UnsupportedDtype
-from backends.neutral import STORAGE, Graph, NeutralTensor, Ref, Step
-from backends.pytensor import PyTensor, round_bfloat16, round_float16, round_float32
-from backends.python_backend import PythonBackend
-from backends.registry import load_backend
+from tensorparity.backends import pymath, pytensor
+from tensorparity.backends.base import OP_IDS, UnsupportedDtype
+from tensorparity.backends.neutral import STORAGE, Graph, NeutralTensor, Ref, Step
+from tensorparity.backends.pytensor import PyTensor, round_bfloat16, round_float16, round_float32
+from tensorparity.backends.python_backend import PythonBackend
+from tensorparity.backends.registry import load_backend
 
 BACKEND = PythonBackend()
 ROOT = Path(__file__).resolve().parent.parent

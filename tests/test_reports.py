@@ -11,11 +11,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
-from harness.cli import main
-from harness.reports import html, junit, markdown, pretty
-from harness.reports.merge import ResultsFileError, merge_documents, merge_files, results_schema, validate_document
-from harness.results import OUTCOMES, Result
+from tensorparity.harness.cli import main
+from tensorparity.harness.reports import html, junit, markdown, pretty
+from tensorparity.harness.reports.merge import ResultsFileError, merge_documents, merge_files, results_schema, validate_document
+from tensorparity.harness.results import OUTCOMES, Result
 
 OPS = ["--op", "add", "--op", "det", "--op", "sparse_coo_tensor"]
 

@@ -18,15 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tensorparity.backends.neutral import NeutralTensor
+from tensorparity.backends.numpy_backend import NumpyBackend
+from tensorparity.harness import workers
+from tensorparity.harness.cases import expand
+from tensorparity.harness.cli import main
+from tensorparity.harness.results import Result, ResultLog, log_path, read_results
+from tensorparity.harness.runner import run
 from wrong_backends import GarbageOutputs, LyingToNeutral, SysExitExp, ThreadsAsVersion, is_seed_tensor_a
-
-from backends.neutral import NeutralTensor
-from backends.numpy_backend import NumpyBackend
-from harness import workers
-from harness.cases import expand
-from harness.cli import main
-from harness.results import Result, ResultLog, log_path, read_results
-from harness.runner import run
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -116,7 +115,7 @@ def test_a_backend_that_kills_its_interpreter_is_a_crash_and_the_rest_runs(tmp_p
 
 
 def expand_ops(ops):
-    from harness.spec import load_spec
+    from tensorparity.harness.spec import load_spec
 
     return expand(load_spec(), ops)
 
@@ -259,7 +258,7 @@ def test_an_interrupted_run_keeps_its_results_and_resume_finishes_it(tmp_path, c
     target = tmp_path / "r.json"
     log = log_path(target)
     args = ["run", "--backend", "wrong_backends:StallingExp", "--op", "add", "--op", "exp", "--json", str(target), "--no-matrix"]
-    command = [sys.executable, "-m", "harness", *args, "--timeout", "300"]
+    command = [sys.executable, "-m", "tensorparity", *args, "--timeout", "300"]
     process = subprocess.Popen(  # a session of its own: Ctrl-C reaches the whole process group, as in a terminal
         command,
         cwd=ROOT,

@@ -12,15 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from harness.cli import main
+from tensorparity.harness.cli import main
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def _tensorparity(site: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(Path(__file__).resolve().parent.parent)])}
-    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "tensorparity", *args], capture_output=True, text=True, env=env)
 
 
 def _readme_add() -> str:
@@ -73,7 +72,7 @@ def test_existing_folder_is_not_overwritten(tmp_path):
 
 @pytest.mark.parametrize("op", ["view", "pad", "cumprod"])
 def test_stub_signatures_follow_the_spec(spec, op):
-    from harness.scaffold import stub
+    from tensorparity.harness.scaffold import stub
 
     text = stub(spec.ops[op])
     expected = {

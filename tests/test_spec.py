@@ -5,9 +5,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
-from backends.base import OP_IDS
-from harness.spec import SpecError, load_spec
+from tensorparity.backends.base import OP_IDS
+from tensorparity.harness.spec import SpecError, load_spec
 
 GOOD_CASE = """\
   - name: one

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tensorparity.harness.cases import expand
+from tensorparity.harness.runner import run
 from wrong_backends import ListAdd, MissingOps, OneElementOffAdd, RaisingExp, SilentDet, WrongDtypeDiv
-
-from harness.cases import expand
-from harness.runner import run
 
 
 def _failures(spec, backend, op):

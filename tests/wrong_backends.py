@@ -13,9 +13,8 @@ import sys
 import time
 
 import numpy as np
-
-from backends.neutral import NeutralTensor
-from backends.numpy_backend import NumpyBackend
+from tensorparity.backends.neutral import NeutralTensor
+from tensorparity.backends.numpy_backend import NumpyBackend
 
 
 class WrongDtypeDiv(NumpyBackend):
@@ -78,7 +77,7 @@ class ListAdd(NumpyBackend):
 
 def _det_without_transpose(backend, g, args, kwargs, out):
     """det's VJP with the classic slip: the adjugate where its transpose (the cofactor) belongs."""
-    from backends.autodiff import _matrix_transpose, cofactor_matrix
+    from tensorparity.backends.autodiff import _matrix_transpose, cofactor_matrix
 
     (a,) = args
     shape = backend.shape_of(a)
@@ -93,7 +92,7 @@ class WrongDetGradient(NumpyBackend):
 
     @property
     def vjp_rules(self):
-        from backends.autodiff import VJP_RULES
+        from tensorparity.backends.autodiff import VJP_RULES
 
         return {**VJP_RULES, "det": _det_without_transpose}
 

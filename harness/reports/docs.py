@@ -15,16 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from harness import results as outcomes
-from harness.judge import compare
-from harness.reports import pretty
-from harness.reports.grid import NAMES, by_backend, coverage, dtype_order, grid, worst
-from harness.reports.merge import Merged
-from harness.reports.page import anchor, badge, cell_td, document, esc, legend, table
-from harness.results import Result
-from harness.spec import CaseSpec, OpSpec, Spec
-from harness.values import Raises, ValueForm, build_expected
+from tensorparity.harness import results as outcomes
+from tensorparity.harness.judge import compare
+from tensorparity.harness.reports import pretty
+from tensorparity.harness.reports.grid import NAMES, by_backend, coverage, dtype_order, grid, worst
+from tensorparity.harness.reports.merge import Merged
+from tensorparity.harness.reports.page import anchor, badge, cell_td, document, esc, legend, table
+from tensorparity.harness.results import Result
+from tensorparity.harness.spec import CaseSpec, OpSpec, Spec
+from tensorparity.harness.values import Raises, ValueForm, build_expected
 
 SEED = "../shared/seed/000_a88577743fdc87ba.txt"
 

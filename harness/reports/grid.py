@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from backends.neutral import STORAGE
-from harness import results as outcomes
-from harness.report import _SEVERITY, LEGEND, SYMBOLS
-from harness.results import Result
+from tensorparity.backends.neutral import STORAGE
+from tensorparity.harness import results as outcomes
+from tensorparity.harness.report import _SEVERITY, LEGEND, SYMBOLS
+from tensorparity.harness.results import Result
 
 __all__ = ["LEGEND", "SYMBOLS", "Cell", "Coverage", "Grid", "coverage", "dtype_order", "grid", "worst"]
 

@@ -7,12 +7,12 @@ message, traceback and reproduction.
 
 from __future__ import annotations
 
-from harness import results as outcomes
-from harness.reports.grid import LISTING, NAMES, by_backend, coverage, dtype_order, grid
-from harness.reports.merge import Merged
-from harness.reports.page import anchor, badge, bar, cell_td, document, esc, legend, table
-from harness.reports.repro import reproduce
-from harness.results import Result
+from tensorparity.harness import results as outcomes
+from tensorparity.harness.reports.grid import LISTING, NAMES, by_backend, coverage, dtype_order, grid
+from tensorparity.harness.reports.merge import Merged
+from tensorparity.harness.reports.page import anchor, badge, bar, cell_td, document, esc, legend, table
+from tensorparity.harness.reports.repro import reproduce
+from tensorparity.harness.results import Result
 
 SHORT = 180  # characters of a message shown before a failure is expanded
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from harness import results as outcomes
-from harness.reports.grid import by_backend
-from harness.reports.merge import Merged
-from harness.reports.repro import reproduce
-from harness.results import Result
+from tensorparity.harness import results as outcomes
+from tensorparity.harness.reports.grid import by_backend
+from tensorparity.harness.reports.merge import Merged
+from tensorparity.harness.reports.repro import reproduce
+from tensorparity.harness.results import Result
 
 FAILURE = frozenset({outcomes.MISMATCH, outcomes.XPASS})
 ERROR = frozenset({outcomes.ERROR, outcomes.TIMEOUT, outcomes.CRASH})

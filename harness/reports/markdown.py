@@ -9,10 +9,10 @@ from __future__ import annotations
 import html
 import re
 
-from harness import results as outcomes
-from harness.reports.grid import LEGEND, LISTING, NAMES, SYMBOLS, by_backend, coverage, dtype_order, grid
-from harness.reports.merge import Merged
-from harness.reports.repro import reproduce
+from tensorparity.harness import results as outcomes
+from tensorparity.harness.reports.grid import LEGEND, LISTING, NAMES, SYMBOLS, by_backend, coverage, dtype_order, grid
+from tensorparity.harness.reports.merge import Merged
+from tensorparity.harness.reports.repro import reproduce
 
 SHORT = 300
 

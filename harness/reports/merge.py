@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-
-from harness.results import Result
+from tensorparity.harness.results import Result
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "results.schema.json"
 _RESULT_FIELDS = tuple(f.name for f in fields(Result))

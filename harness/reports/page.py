@@ -11,7 +11,7 @@ import html
 import re
 from typing import Any
 
-from harness.reports.grid import LISTING, NAMES, SYMBOLS, Cell
+from tensorparity.harness.reports.grid import LISTING, NAMES, SYMBOLS, Cell
 
 # outcome -> (background, text colour)
 COLOURS = {

@@ -11,10 +11,9 @@ import math
 from typing import Any
 
 import numpy as np
-
-from backends.neutral import QUANTIZED, STORAGE, Graph, NeutralSparse, NeutralTensor, Ref
-from harness.spec import Param
-from harness.values import Raises
+from tensorparity.backends.neutral import QUANTIZED, STORAGE, Graph, NeutralSparse, NeutralTensor, Ref
+from tensorparity.harness.spec import Param
+from tensorparity.harness.values import Raises
 
 THRESHOLD = 60  # elements shown in full; more are summarised
 EDGE = 3

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from harness.results import Result
-from harness.spec import DEFAULT_SPEC
+from tensorparity.harness.results import Result
+from tensorparity.harness.spec import DEFAULT_SPEC
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def _resolved(path: Path) -> Path:
 
 @lru_cache(maxsize=1)
 def _registered() -> frozenset[str]:
-    from backends.registry import known_backends
+    from tensorparity.backends.registry import known_backends
 
     return frozenset(known_backends())
 
