@@ -19,7 +19,7 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 from tensorparity.backends import exotic, kernels
-from tensorparity.backends.base import OP_IDS, Backend, UnsupportedDtype
+from tensorparity.backends.base import Backend, UnsupportedDtype
 from tensorparity.backends.exotic import Exotic
 from tensorparity.backends.neutral import PAIRED, QUANTIZED, STORAGE, NeutralSparse, NeutralTensor, dtype_name_of
 from tensorparity.backends.semantics import promotion
@@ -34,6 +34,7 @@ from tensorparity.backends.semantics.shapes import (
     view_strides,
     vsplit_bounds,
 )
+from tensorparity.backends.spec_files import OP_IDS
 
 HALF = ("float16", "bfloat16")  # torch computes these in float32 ("opmath") and rounds once
 # Where torch's pow(x, 2) is x * x rounded once in the dtype itself, as xp.square is.

@@ -12,52 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from tensorparity.backends import autodiff
+from tensorparity.backends.errors import NotImplementedOp, UnsupportedDtype
 from tensorparity.backends.neutral import NeutralSparse, NeutralTensor, map_tensors
+from tensorparity.backends.spec_files import OP_IDS
 
-# Every op id the spec knows; a backend method of each name is the op.
-OP_IDS: tuple[str, ...] = (
-    "add",
-    "sub",
-    "mul",
-    "mm",
-    "transpose",
-    "div",
-    "arange",
-    "sparse_coo_tensor",
-    "numel",
-    "exp",
-    "cat",
-    "view",
-    "reshape",
-    "gt",
-    "lt",
-    "det",
-    "full",
-    "masked_select",
-    "bmm",
-    "vsplit",
-    "repeat",
-    "cumprod",
-    "permute",
-    "where",
-    "pad",
-    "argmax",
-    "grad",
-    "pow",
-)
-
-
-class NotImplementedOp(NotImplementedError):
-    """Raised by (or for) a backend that has not written an op yet: always "not implemented"."""
-
-
-class UnsupportedDtype(NotImplementedError):
-    """Raised by a backend for a dtype it cannot represent honestly."""
-
-    def __init__(self, backend: str, dtype: str) -> None:
-        super().__init__(f"unsupported dtype {dtype} on backend {backend}")
-        self.dtype = dtype
-
+__all__ = ["OP_IDS", "Backend", "NotImplementedOp", "UnsupportedDtype"]
 
 class Backend:
     """Base class of every backend. Subclasses set ``name`` and implement ops.
@@ -107,8 +67,6 @@ class Backend:
         The default is reverse mode over this backend's own ops (``backends.autodiff``),
         so a backend that implements the forward ops gets gradients for free.
         """
-        from tensorparity.backends import autodiff
-
         return autodiff.grad(self, graph)
 
     # Helpers the shared autodiff needs beyond the op ids. The defaults go

@@ -24,7 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tensorparity.backends.base import OP_IDS, Backend
+from tensorparity.backends.base import Backend
+from tensorparity.backends.spec_files import OP_IDS
 from tensorparity.harness.spec import DEFAULT_MEMORY_LIMIT, OpSpec, SpecError, load_spec
 
 # Size name -> elements per input tensor. asv and `tensorparity bench` time small,

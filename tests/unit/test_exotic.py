@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from tensorparity.backends import exotic
-from tensorparity.backends.base import OP_IDS
 from tensorparity.backends.neutral import NeutralTensor
 from tensorparity.backends.numpy_backend import NumpyBackend
+from tensorparity.backends.spec_files import OP_IDS
 
 
 @pytest.fixture(scope="module")

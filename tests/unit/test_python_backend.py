@@ -1,6 +1,6 @@
 """The pure-Python backend's own promises: honest dtypes, torch's wraparound and rounding, no NumPy in compute.
 
-Its conformance to the whole spec is tests/test_conformance.py's job; these tests pin
+Its conformance to the whole spec is tests/conformance/test_conformance.py's job; these tests pin
 what the spec checks only indirectly.
 """
 
@@ -15,14 +15,15 @@ import ml_dtypes
 import numpy as np
 import pytest
 from tensorparity.backends import pymath, pytensor
-from tensorparity.backends.base import OP_IDS, UnsupportedDtype
+from tensorparity.backends.base import UnsupportedDtype
 from tensorparity.backends.neutral import STORAGE, Graph, NeutralTensor, Ref, Step
 from tensorparity.backends.pytensor import PyTensor, round_bfloat16, round_float16, round_float32
 from tensorparity.backends.python_backend import PythonBackend
 from tensorparity.backends.registry import load_backend
+from tensorparity.backends.spec_files import OP_IDS
 
 BACKEND = PythonBackend()
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def tensor(values: list, dtype: str, shape: tuple[int, ...] | None = None) -> PyTensor:
