@@ -36,6 +36,16 @@ class Backend:
         """The version of the library behind this backend."""
         return "unknown"
 
+    def synchronize(self, result: Any) -> None:
+        """Return once ``result``, and every piece of work queued before it, is computed.
+
+        A library that returns before its work is done (CuPy's streams, JAX's
+        ``block_until_ready``, a GPU queue) overrides this; ``tensorparity bench`` and the
+        asv suite call it on the last result of every timed repeat before the clock stops,
+        so a figure is the work's, not its dispatch's. The default does nothing.
+        """
+        return None
+
     # --- conversion -----------------------------------------------------
     def tensor_from_neutral(self, tensor: NeutralTensor) -> Any:
         raise NotImplementedError
