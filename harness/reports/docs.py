@@ -25,7 +25,7 @@ from tensorparity.harness.results import Result
 from tensorparity.harness.spec import CaseSpec, OpSpec, Spec
 from tensorparity.harness.values import Raises, ValueForm, build_expected
 
-SEED = "../shared/seed/000_a88577743fdc87ba.txt"
+SEED = 'CS4192 Deep Learning coursework by D N R Peiris, General Sir John Kotelawala Defense University, §3 "Tensor Functions"'
 
 
 def write_site(spec: Spec, out: Path, merged: Merged | None = None) -> list[Path]:
