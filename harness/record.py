@@ -5,11 +5,18 @@ running torch (through the torch backend) and writes it back into the op's
 YAML, keeping comments and layout (ruamel.yaml round trip). ``spec check``
 re-derives every stored expectation live and lists each disagreement, and
 checks the seed's printed outputs and recorded errata against torch.
+
+Drift: spec/RECORDED.yaml names the torch that recorded the expectations. Under
+another torch, ``spec check`` reports each expectation that differs as drift,
+grouped by op, and fails on drift RECORDED.yaml does not list for that version;
+``spec record --update`` re-records what differs and moves RECORDED.yaml to the
+installed torch (docs/drift.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +24,7 @@ import numpy as np
 from tensorparity.backends.neutral import NeutralSparse, NeutralTensor
 from tensorparity.backends.torch_backend import TorchBackend
 from tensorparity.harness.cases import Case, expand_case
-from tensorparity.harness.judge import compare
+from tensorparity.harness.judge import compare, describe
 from tensorparity.harness.runner import call_op
 from tensorparity.harness.spec import CaseSpec, OpSpec, Spec
 from tensorparity.harness.values import Raises, build_expected, expected_to_form
@@ -36,8 +43,19 @@ def oracle(case: Case, torch_backend: TorchBackend | None = None) -> Any:
 
 
 # --- record ------------------------------------------------------------------
-def record(spec: Spec, op_ids: list[str] | None = None, overwrite: bool = False) -> list[str]:
-    """Write torch's expectation into every case lacking one; returns 'op[case, dtype]' of each."""
+def record(
+    spec: Spec,
+    op_ids: list[str] | None = None,
+    overwrite: bool = False,
+    update: bool = False,
+    changes: list[Drift] | None = None,
+) -> list[str]:
+    """Write torch's expectation into every case lacking one; returns 'op[case, dtype]' of each.
+
+    ``overwrite`` re-records every expectation. ``update`` re-records those the installed
+    torch answers differently (beyond their tolerance), appending each to ``changes``;
+    with every op updated it also moves spec/RECORDED.yaml to the installed torch.
+    """
     yaml = yaml_writer()
     written = []
     torch_backend = TorchBackend()
@@ -48,9 +66,15 @@ def record(spec: Spec, op_ids: list[str] | None = None, overwrite: bool = False)
         changed = False
         for raw_case, case_spec in zip(document["cases"], op.cases):
             for case in expand_case(spec, op, case_spec):
-                if case.expected is not None and not overwrite:
+                if case.expected is not None and not (overwrite or update):
                     continue
-                form = _flow(expected_to_form(oracle(case, torch_backend)))
+                live = oracle(case, torch_backend)
+                if update and case.expected is not None:
+                    if _disagreement(case.expected, live, case.tolerance) is None:
+                        continue
+                    if changes is not None:
+                        changes.append(Drift(op.op, case.label, change(case.expected, live, case.tolerance)))
+                form = _flow(expected_to_form(live))
                 if case_spec.swept:
                     raw_case.setdefault("expected", {})[case.dtype] = form
                 else:
@@ -60,7 +84,26 @@ def record(spec: Spec, op_ids: list[str] | None = None, overwrite: bool = False)
         if changed:
             with op.path.open("w", encoding="utf-8") as handle:
                 yaml.dump(document, handle)
+    if update and not op_ids:
+        write_recorded(spec.root, torch_version())
     return written
+
+
+def write_recorded(root: Path, version: str) -> None:
+    """spec/RECORDED.yaml names ``version`` as the recording torch; drift accepted for it is gone."""
+    path = root / "RECORDED.yaml"
+    yaml = yaml_writer()
+    document = yaml.load(path.read_text(encoding="utf-8")) if path.exists() else None
+    if document is None:
+        from ruamel.yaml.comments import CommentedMap
+
+        document = CommentedMap()
+    document["torch"] = version
+    drift = document.get("drift") or {}
+    drift.pop(version, None)
+    document["drift"] = drift
+    with path.open("w", encoding="utf-8") as handle:
+        yaml.dump(document, handle)
 
 
 def yaml_writer() -> Any:
@@ -108,15 +151,39 @@ def _flow(form: Any) -> Any:
 
 # --- check -------------------------------------------------------------------
 @dataclass(frozen=True)
+class Drift:
+    """One stored expectation that another torch version answers differently."""
+
+    op: str
+    label: str  # op[case, dtype]
+    change: str  # how it changed, in one line
+    known: bool = False  # listed in spec/RECORDED.yaml's drift for this torch version
+
+
+@dataclass(frozen=True)
 class CheckReport:
     disagreements: list[str]  # stored expectation or seed print vs torch: each is a failure
     errata: list[str]  # the seed's recorded mistakes, confirmed against torch
     stale_errata: list[str]  # errata torch no longer contradicts: each is a failure
     checked: int
+    drift: list[Drift] = field(default_factory=list)  # under a torch other than the recording one
+    recorded_torch: str | None = None  # spec/RECORDED.yaml's version
+    live_torch: str = ""  # the torch checked against (local build tag dropped)
+
+    @property
+    def new_drift(self) -> list[Drift]:
+        return [entry for entry in self.drift if not entry.known]
 
     @property
     def ok(self) -> bool:
-        return not self.disagreements and not self.stale_errata
+        return not self.disagreements and not self.stale_errata and not self.new_drift
+
+
+def torch_version() -> str:
+    """The installed torch's version without its local build tag: ``2.13.0+cpu`` is ``2.13.0``."""
+    import torch
+
+    return torch.__version__.split("+")[0]
 
 
 def _exact(dtype: str) -> tuple[float, float]:
@@ -124,9 +191,13 @@ def _exact(dtype: str) -> tuple[float, float]:
 
 
 def check(spec: Spec) -> CheckReport:
-    disagreements, errata, stale = [], [], []
+    disagreements, errata, stale, drift = [], [], [], []
     checked = 0
     torch_backend = TorchBackend()
+    live_torch = torch_version()
+    recorded = spec.recorded
+    drifting = recorded is not None and recorded.torch != live_torch  # differences are drift, not disagreements
+    accepted = set(recorded.drift.get(live_torch, ())) if recorded is not None else set()
     for op in spec.ops.values():
         for case_spec in op.cases:
             cases = expand_case(spec, op, case_spec)
@@ -134,7 +205,9 @@ def check(spec: Spec) -> CheckReport:
                 checked += 1
                 live = oracle(case, torch_backend)
                 problem = _disagreement(case.expected, live, case.tolerance)
-                if problem:
+                if problem and drifting:
+                    drift.append(Drift(op.op, case.label, change(case.expected, live, case.tolerance), case.label in accepted))
+                elif problem:
                     disagreements.append(f"{op.path.name}: {case.label}: stored expectation vs torch: {problem}")
             live = oracle(cases[0], torch_backend)
             disagreements += _check_seed_print(op, case_spec, cases[0], live)
@@ -146,7 +219,68 @@ def check(spec: Spec) -> CheckReport:
                     errata.append(f"{line}; torch gives {_summarize(live, erratum.says)}")
     for entry in spec.dtype_errata:
         errata.append(f"§{entry['section']} dtypes: the seed says {entry['claim']!r}; {entry['truth']}")
-    return CheckReport(disagreements, errata, stale, checked)
+    return CheckReport(disagreements, errata, stale, checked, drift, recorded.torch if recorded else None, live_torch)
+
+
+def change(stored: Any, live: Any, tolerance: Any) -> str:
+    """How torch's live answer differs from the stored one, in one line."""
+    if isinstance(stored, Raises) and isinstance(live, Raises):
+        return f"raised {stored.error}, now raises {live.error}: {_short(live.message)}"
+    if isinstance(stored, Raises):
+        return f"raised {stored.error}, now returns {describe(live)}"
+    if isinstance(live, Raises):
+        return f"returned {describe(stored)}, now raises {live.error}: {_short(live.message)}"
+    difference = compare(stored, live, tolerance)
+    # the judge's words: "shape (3,), expected (4,)" is the live answer, then the recorded one
+    return f"now {difference.message} by the recording" if difference else "equal within tolerance"
+
+
+def _short(message: str, limit: int = 120) -> str:
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def drift_lines(report: CheckReport) -> list[str]:
+    """The drift, grouped by op, as ``spec check`` prints it."""
+    if not report.drift:
+        return []
+    known = len(report.drift) - len(report.new_drift)
+    lines = [
+        f"drift: {len(report.drift)} expectations differ from torch {report.recorded_torch}'s recording"
+        f" under torch {report.live_torch} ({known} of them listed in spec/RECORDED.yaml, {len(report.new_drift)} not)"
+    ]
+    for op, entries in _by_op(report.drift).items():
+        lines.append(f"  {op}: {len(entries)}")
+        lines += [f"    {'known ' if e.known else 'DRIFT '}{e.label}: {e.change}" for e in entries]
+    return lines
+
+
+def _by_op(entries: list[Drift]) -> dict[str, list[Drift]]:
+    grouped: dict[str, list[Drift]] = {}
+    for entry in entries:
+        grouped.setdefault(entry.op, []).append(entry)
+    return dict(sorted(grouped.items()))
+
+
+def drift_markdown(report: CheckReport, command: str) -> str:
+    """The drift as a Markdown page (docs/drift.md): what changed, op by op, with the command and date."""
+    today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out = [
+        f"# Drift: torch {report.recorded_torch} → torch {report.live_torch}",
+        "",
+        f"The spec's expectations were recorded with torch {report.recorded_torch} (spec/RECORDED.yaml).",
+        f"Re-derived under torch {report.live_torch}, {len(report.drift)} of {report.checked} differ.",
+        "",
+        f"Produced by `{command}` on {today}.",
+        "",
+        "| op | expectations that differ |",
+        "| --- | --- |",
+    ]
+    grouped = _by_op(report.drift)
+    out += [f"| {op} | {len(entries)} |" for op, entries in grouped.items()]
+    for op, entries in grouped.items():
+        out += ["", f"## {op}", ""]
+        out += [f"- `{e.label}`{' (known)' if e.known else ''}: {e.change.replace('|', '/')}" for e in entries]
+    return "\n".join(out) + "\n"
 
 
 def _disagreement(stored: Any, live: Any, tolerance: Any) -> str | None:

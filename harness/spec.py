@@ -141,11 +141,32 @@ class OpSpec:
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """spec/RECORDED.yaml: the torch version that recorded the expectations, and accepted drift."""
+
+    torch: str
+    drift: dict[str, tuple[str, ...]] = field(default_factory=dict)  # torch version -> op[case, dtype] labels
+    path: Path | None = None
+
+
+def load_recorded(root: Path) -> Recorded | None:
+    """``root``/RECORDED.yaml validated, or None where the spec has none."""
+    path = root / "RECORDED.yaml"
+    if not path.exists():
+        return None
+    document = load_yaml(path)
+    _validate(document, _schema(root, "recorded.schema.yaml"), path)
+    drift = {str(version): tuple(labels) for version, labels in (document.get("drift") or {}).items()}
+    return Recorded(str(document["torch"]), drift, path)
+
+
+@dataclass(frozen=True)
 class Spec:
     root: Path
     dtypes: dict[str, DtypeSpec]
     ops: dict[str, OpSpec]
     dtype_errata: tuple[dict, ...] = ()
+    recorded: Recorded | None = None  # spec/RECORDED.yaml: the torch its expectations come from
 
 
 def _schema(root: Path, name: str) -> dict:
@@ -233,7 +254,7 @@ def load_spec(
         if op.op in ops:
             raise SpecError(path, f"op {op.op!r} is already defined in {ops[op.op].path}", key="op")
         ops[op.op] = op
-    return Spec(root, dtypes, ops, dtype_errata)
+    return Spec(root, dtypes, ops, dtype_errata, load_recorded(root))
 
 
 def _load_op(path: Path, schema: dict, dtypes: dict, allow_missing: bool, memory_limit: int) -> OpSpec:
