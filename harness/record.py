@@ -158,6 +158,7 @@ class Drift:
     label: str  # op[case, dtype]
     change: str  # how it changed, in one line
     known: bool = False  # listed in spec/RECORDED.yaml's drift for this torch version
+    kind: str = ""  # kind_of_change()
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,15 @@ def check(spec: Spec) -> CheckReport:
                 live = oracle(case, torch_backend)
                 problem = _disagreement(case.expected, live, case.tolerance)
                 if problem and drifting:
-                    drift.append(Drift(op.op, case.label, change(case.expected, live, case.tolerance), case.label in accepted))
+                    drift.append(
+                        Drift(
+                            op.op,
+                            case.label,
+                            change(case.expected, live, case.tolerance),
+                            case.label in accepted,
+                            kind_of_change(case.expected, live),
+                        )
+                    )
                 elif problem:
                     disagreements.append(f"{op.path.name}: {case.label}: stored expectation vs torch: {problem}")
             live = oracle(cases[0], torch_backend)
@@ -220,6 +229,17 @@ def check(spec: Spec) -> CheckReport:
     for entry in spec.dtype_errata:
         errata.append(f"§{entry['section']} dtypes: the seed says {entry['claim']!r}; {entry['truth']}")
     return CheckReport(disagreements, errata, stale, checked, drift, recorded.torch if recorded else None, live_torch)
+
+
+def kind_of_change(stored: Any, live: Any) -> str:
+    """The kind of a change, for the summary: ``raises RuntimeError → NotImplementedError``, ``value changed``..."""
+    if isinstance(stored, Raises) and isinstance(live, Raises):
+        return f"raises {stored.error} → raises {live.error}"
+    if isinstance(stored, Raises):
+        return f"raises {stored.error} → returns a value"
+    if isinstance(live, Raises):
+        return f"returns a value → raises {live.error}"
+    return "value changed"
 
 
 def change(stored: Any, live: Any, tolerance: Any) -> str:
@@ -272,11 +292,21 @@ def drift_markdown(report: CheckReport, command: str) -> str:
         "",
         f"Produced by `{command}` on {today}.",
         "",
+        "A value change reads as the judge words it: `now shape (3,), expected (4,)` is torch"
+        f" {report.live_torch}'s answer, then the recorded one. To accept drift without re-recording, list its labels under"
+        f" `drift: {{'{report.live_torch}': [...]}}` in spec/RECORDED.yaml; to move the spec to torch {report.live_torch},"
+        " run `tensorparity spec record --update` under it.",
+        "",
         "| op | expectations that differ |",
         "| --- | --- |",
     ]
     grouped = _by_op(report.drift)
     out += [f"| {op} | {len(entries)} |" for op, entries in grouped.items()]
+    kinds: dict[str, int] = {}
+    for entry in report.drift:
+        kinds[entry.kind] = kinds.get(entry.kind, 0) + 1
+    out += ["", "| kind of change | expectations |", "| --- | --- |"]
+    out += [f"| {kind} | {count} |" for kind, count in sorted(kinds.items(), key=lambda item: -item[1])]
     for op, entries in grouped.items():
         out += ["", f"## {op}", ""]
         out += [f"- `{e.label}`{' (known)' if e.known else ''}: {e.change.replace('|', '/')}" for e in entries]

@@ -57,7 +57,10 @@ def check_main(args: argparse.Namespace) -> int:
     for line in drift_lines(result):
         print(line)
     if args.drift_markdown is not None:
-        args.drift_markdown.write_text(drift_markdown(result, "tensorparity spec check"), encoding="utf-8")
+        command = (
+            "tensorparity spec check" + (f" --spec {args.spec}" if args.spec else "") + f" --drift-markdown {args.drift_markdown}"
+        )
+        args.drift_markdown.write_text(drift_markdown(result, command), encoding="utf-8")
     print(f"Errata of the seed (recorded; torch's truth is in the spec): {len(result.errata)}")
     for line in result.errata:
         print(f"  erratum {line}")

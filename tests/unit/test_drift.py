@@ -83,7 +83,7 @@ def test_drift_markdown(spec_dir, tmp_path, capsys):
     assert main(["spec", "check", "--spec", str(spec_dir), "--drift-markdown", str(page)]) == 1
     text = page.read_text()
     assert text.startswith(f"# Drift: torch 1.0.0 → torch {torch_version()}")
-    assert "Produced by `tensorparity spec check`" in text and "| add | 1 |" in text and "- `add[basic, int64]`" in text
+    assert "Produced by `tensorparity spec check --spec" in text and "| add | 1 |" in text and "- `add[basic, int64]`" in text
 
 
 def test_malformed_recorded_file_is_one_line_exit_2(spec_dir, capsys):
