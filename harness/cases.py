@@ -27,6 +27,7 @@ class Case:
     tolerances: dict[str, tuple[float, float]]  # dtype -> (rtol, atol), overrides applied
     xfails: tuple[Xfail, ...]
     path: Path
+    suite: str = "spec"  # where the case comes from: the spec's YAML, or torch's OpInfo samples (harness/opinfo.py)
 
     @property
     def id(self) -> str:

@@ -46,6 +46,7 @@ class Result:
     section: str | None = None
     backend_version: str = ""
     traceback: str | None = None
+    suite: str = "spec"  # the suite the case comes from: spec, or opinfo (torch's OpInfo samples)
 
     @property
     def id(self) -> str:

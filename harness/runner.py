@@ -131,6 +131,7 @@ def run_case(backend: Backend, case: Case, version: str = "") -> Result:
         case.section,
         version,
         trace,
+        case.suite,
     )
 
 

@@ -53,6 +53,8 @@ class RunSettings:
     isolate: bool = False  # each backend in worker processes of its own
     jobs: int = 1  # worker processes
     resume: bool = False  # keep the results an interrupted run wrote for ``json``
+    suites: Sequence[str] = ("spec",)  # spec: the spec's cases; opinfo: torch's OpInfo samples (harness/opinfo.py)
+    max_numel: int | None = None  # opinfo: leave out samples with a tensor of more elements
 
 
 def conformance_run(settings: RunSettings) -> bool:
@@ -68,9 +70,14 @@ def conformance_run(settings: RunSettings) -> bool:
         workers.prestart(loaded)  # the fork server imports the harness and backends while the spec loads
     spec = load_spec(settings.spec, memory_limit=settings.memory_limit)
     ops = list(settings.ops) if settings.ops is not None else None
-    cases = expand(spec, ops)
-    if not cases:
+    if not select_ops(spec, ops):
         raise RunError(f"no op matches {ops}")
+    cases = expand(spec, ops) if "spec" in settings.suites or settings.fuzz is not None else []
+    extra: dict = {}
+    if "opinfo" in settings.suites and settings.fuzz is None:
+        cases, extra = cases + (suite := _opinfo_suite(spec, ops, settings)).cases, {"opinfo": suite.to_dict()}
+    if not cases:
+        raise RunError(f"no case of {', '.join(settings.suites)} for {ops}")
     try:
         # Workers start before the availability checks, so their imports (torch ...) overlap ours.
         pool = (
@@ -84,11 +91,22 @@ def conformance_run(settings: RunSettings) -> bool:
             backends, versions = _available(loaded, pool)
             if settings.fuzz is not None:
                 return fuzz_run(spec, backends, settings)
-            return _run_cases(settings, spec, cases, backends, versions, pool)
+            return _run_cases(settings, spec, cases, backends, versions, pool, extra)
     except workers.WorkerError as error:
         raise RunError(str(error)) from None
     except KeyboardInterrupt:  # before any case ran (while workers started)
         raise Interrupted("interrupted") from None
+
+
+def _opinfo_suite(spec: Spec, ops: list[str] | None, settings: RunSettings):
+    from tensorparity.harness.opinfo import OpInfoUnavailable, build_suite
+
+    try:
+        suite = build_suite(spec, ops, max_numel=settings.max_numel)
+    except OpInfoUnavailable as error:
+        raise RunError(str(error)) from None
+    print(suite.summary())
+    return suite
 
 
 def _available(loaded: list[Backend], pool: workers.WorkerPool | None) -> tuple[list[Backend], dict[str, str | None]]:
@@ -112,6 +130,7 @@ def _run_cases(
     backends: list[Backend],
     versions: dict[str, str | None],
     pool: workers.WorkerPool | None,
+    extra: dict | None = None,
 ) -> bool:
     previous: dict[tuple[str, str, str, str], Result] = {}
     log = None
@@ -150,11 +169,20 @@ def _run_cases(
             log.close()
     progress.close()
     print(report.render(results, list(spec.dtypes), show_matrix=settings.matrix))
+    if len({result.suite for result in results}) > 1 or "opinfo" in settings.suites:
+        for backend in backends:  # each suite on its own line: the spec's cases and torch's samples
+            for suite in settings.suites:
+                mine = [r for r in results if r.backend == backend.name and r.suite == suite]
+                print(report.summary_line(f"{backend.name} ({suite} suite)", mine))
     if settings.json:
         run_info = {"jobs": settings.jobs, "timeout_s": settings.timeout or None, "isolate": settings.isolate}
         run_info["resumed"] = len(results) - todo
         document = results_document(
-            results, {b.name: versions[b.name] or b.version() for b in backends}, spec=str(spec.root), run=run_info
+            results,
+            {b.name: versions[b.name] or b.version() for b in backends},
+            spec=str(spec.root),
+            run=run_info,
+            **(extra or {}),
         )
         partial = settings.json.with_name(settings.json.name + ".tmp")
         partial.write_text(json.dumps(document, indent=1))

@@ -214,7 +214,7 @@ def worker_main(sock: socket.socket) -> None:
                 result = Result(
                     case.op, case.name, case.dtype, backends[index].name, outcomes.ERROR,
                     "the harness failed on this case", duration_s=0.0, section=case.section,
-                    backend_version=versions[index], traceback=traceback.format_exc(),
+                    backend_version=versions[index], traceback=traceback.format_exc(), suite=case.suite,
                 )  # fmt: skip
             send(("result", task_id, tuple(getattr(result, name) for name in _FIELDS)))
 
@@ -559,7 +559,8 @@ class WorkerPool:
         version = self.versions.get(index, "")
         suffix = "; a fresh worker runs the cases after it"
         result = Result(
-            case.op, case.name, case.dtype, backend.name, outcome, message + suffix, None, None, elapsed, case.section, version
+            case.op, case.name, case.dtype, backend.name, outcome, message + suffix, None, None, elapsed, case.section, version,
+            suite=case.suite,
         )
         self._remaining -= 1
         self._decided(task_id, result)

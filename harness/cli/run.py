@@ -24,6 +24,15 @@ def add_parser(commands: Any) -> None:
     run.add_argument("--isolate", action="store_true", help="each backend in worker processes of its own")
     run.add_argument("--jobs", type=int, default=1, metavar="N", help="spread cases over N worker processes")
     run.add_argument("--resume", action="store_true", help="keep the results an interrupted run wrote for --json FILE")
+    run.add_argument(
+        "--suite",
+        action="append",
+        choices=["spec", "opinfo"],
+        help="spec (the default): the spec's cases; opinfo: torch's own OpInfo samples of the spec's ops; repeatable",
+    )
+    run.add_argument(
+        "--max-numel", type=int, metavar="N", help="--suite opinfo: leave out samples with a tensor of more than N elements"
+    )
     spec_arguments(run)
     run.set_defaults(handler=main)
 
@@ -31,6 +40,8 @@ def add_parser(commands: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     if args.resume and not args.json:
         return usage_error("--resume needs --json FILE, the run to resume")
+    if args.max_numel is not None and args.max_numel < 0:
+        return usage_error("--max-numel takes 0 or more elements")
     if args.jobs < 1 or args.timeout < 0:
         return usage_error("--jobs takes 1 or more, --timeout 0 or more seconds")
     settings = RunSettings(
@@ -46,6 +57,8 @@ def main(args: argparse.Namespace) -> int:
         isolate=args.isolate,
         jobs=args.jobs,
         resume=args.resume,
+        suites=tuple(dict.fromkeys(args.suite or ["spec"])),
+        max_numel=args.max_numel,
     )
     try:
         conformant = conformance_run(settings)

@@ -22,6 +22,7 @@ RESULT_FIELDS = {
     "section",
     "backend_version",
     "traceback",
+    "suite",
 }
 
 
