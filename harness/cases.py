@@ -43,9 +43,13 @@ class Case:
         return self.tolerances.get(dtype, (0.0, 0.0))
 
     def xfail_reason(self, backend: str) -> str | None:
+        xfail = self.xfail(backend)
+        return xfail.reason if xfail is not None else None
+
+    def xfail(self, backend: str) -> Xfail | None:
         for xfail in self.xfails:
             if xfail.matches(backend, self.name, self.dtype):
-                return xfail.reason
+                return xfail
         return None
 
 

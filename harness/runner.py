@@ -112,12 +112,12 @@ def run_case(backend: Backend, case: Case, version: str = "") -> Result:
             trace = traceback.format_exc()
     duration = time.perf_counter() - started
     outcome, message, max_abs, max_rel = judge_outcome(case, raised, actual)
-    reason = case.xfail_reason(backend.name)
-    if reason is not None and outcome != outcomes.NOT_IMPLEMENTED:
+    xfail = case.xfail(backend.name)
+    if xfail is not None and outcome != outcomes.NOT_IMPLEMENTED:
         if outcome in outcomes.FAILING:
-            outcome, message = outcomes.XFAIL, f"{message} (xfail: {reason})"
-        else:
-            outcome, message = outcomes.XPASS, f"passes but is declared xfail: {reason}"
+            outcome, message = outcomes.XFAIL, f"{message} (xfail: {xfail.reason})"
+        elif xfail.strict:
+            outcome, message = outcomes.XPASS, f"passes but is declared xfail: {xfail.reason}"
     return Result(
         case.op,
         case.name,
