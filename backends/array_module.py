@@ -13,12 +13,12 @@ torch's order (``backends.kernels``). complex32 and the quantized dtypes, which
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import ml_dtypes
 import numpy as np
 from tensorparity.backends import exotic, kernels
+from tensorparity.backends.array_types import SparseCOO
 from tensorparity.backends.base import OP_IDS, Backend, UnsupportedDtype
 from tensorparity.backends.exotic import Exotic
 from tensorparity.backends.neutral import PAIRED, QUANTIZED, STORAGE, NeutralSparse, NeutralTensor, dtype_name_of
@@ -44,15 +44,6 @@ _SQUARE = frozenset({"float32", "float64", "uint8", "int8", "int16", "int32", "i
 _TORCH_NAME: dict[np.dtype, str] = {
     storage: name for name, storage in reversed(STORAGE.items()) if name not in QUANTIZED and name not in PAIRED
 }  # reversed: where two names share a storage dtype, the first one in STORAGE wins, as in dtype_name_of
-
-
-@dataclass(frozen=True)
-class SparseCOO:
-    """A sparse COO tensor in array-module form."""
-
-    indices: Any
-    values: Any
-    size: tuple[int, ...]
 
 
 class ArrayModuleBackend(Backend):

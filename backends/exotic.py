@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from tensorparity.backends.array_types import SparseCOO
 from tensorparity.backends.neutral import PAIRED, QUANTIZED, QUANTIZED_RANGE, STORAGE, NeutralTensor, complex_array
 from tensorparity.backends.semantics import promotion
 
@@ -254,8 +255,6 @@ def _complex32_result(backend: Any, call: Call) -> bool:
 
 def _wrap(backend: Any, result: Any, convert: Callable[[Any], Any]) -> Any:
     """``convert`` each array in a result: a tensor, a tuple of them, or a sparse tensor's values."""
-    from tensorparity.backends.array_module import SparseCOO
-
     if isinstance(result, tuple):
         return tuple(_wrap(backend, item, convert) for item in result)
     if isinstance(result, SparseCOO):
