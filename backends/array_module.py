@@ -80,16 +80,6 @@ class ArrayModuleBackend(Backend):
         return None
 
     # --- helpers ----------------------------------------------------------
-    # Set by exotic.lift for the length of one call: torch has no kernel for the dtype at hand; a
-    # product torch rounds to the (exotic) result dtype before it is added.
-    _missing_kernel: str | None = None
-    _round_intermediate: Any = None
-
-    def _kernel(self) -> None:
-        """Where an op reaches its dtype kernel, which torch lacks for some exotic dtypes."""
-        if self._missing_kernel:
-            raise RuntimeError(self._missing_kernel)
-
     def _dtype(self, name: str) -> Any:
         """The xp dtype computing in torch dtype ``name`` (an exotic dtype's carrier)."""
         if name in self.unsupported_dtypes:
@@ -146,7 +136,7 @@ class ArrayModuleBackend(Backend):
         if promotion.is_complex(dtype):
             # always multiplied, so (1 + 0i) * (-inf + 0i) = -inf + NaN i
             scaled = right * self._as(alpha, dtype)
-            return ufunc(left, self._round_intermediate(scaled) if self._round_intermediate else scaled)
+            return ufunc(left, exotic.round_product(scaled))
         if alpha == 1:
             return ufunc(left, right, dtype=self._dtype(dtype))
         if dtype in ("float32", "float64"):
@@ -226,7 +216,7 @@ class ArrayModuleBackend(Backend):
                 return self._as(input, dtype).copy()
             if type(exponent) is int and exponent == 2 and dtype in _SQUARE:  # not True: bool takes the general path
                 # torch squares as x * x; np.power with a 0-d exponent takes the general pow loop (~3x slower).
-                self._kernel()
+                exotic.reach_kernel()
                 return self.xp.square(self._as(input, dtype))
             return self._power(*self._binary_operands(input, exponent))
         if promotion.is_python_number(input) and self._is_tensor(exponent):
@@ -241,7 +231,7 @@ class ArrayModuleBackend(Backend):
         """Tensor ** Tensor in ``dtype``, as torch's pow kernel."""
         if dtype == "bool":
             raise RuntimeError("\"pow\" not implemented for 'Bool'")
-        self._kernel()
+        exotic.reach_kernel()
         if promotion.is_integral(dtype):
             negative = right < 0
             if bool(negative.any()):
@@ -309,7 +299,7 @@ class ArrayModuleBackend(Backend):
             return self.xp.zeros(input.shape[:-1] + mat2.shape[-1:], dtype=input.dtype)
         if input.dtype == np.bool_:
             raise RuntimeError(f"{op} is not implemented for 'Bool'")
-        self._kernel()
+        exotic.reach_kernel()
         dtype = input.dtype
         if self._name(input) in HALF:  # torch accumulates half precision in float32, rounding each output once
             input, mat2 = input.astype(np.float32), mat2.astype(np.float32)
@@ -336,7 +326,7 @@ class ArrayModuleBackend(Backend):
             return self.xp.ones(input.shape[:-2], dtype=input.dtype)
         if dtype in HALF:
             raise RuntimeError(f"linalg.det not implemented for '{dtype}'")
-        self._kernel()
+        exotic.reach_kernel()
         if input.dtype.kind == "f" and input.shape[-1] >= 128 and bool(self.xp.isfinite(input).all()):
             # Blocked LU, its trailing updates in BLAS, as LAPACK's getrf (O(n^3) in xp.matmul, not in
             # n elementwise passes); None where the factors overflow, for the kernel's inf and NaN rules.
@@ -406,7 +396,7 @@ class ArrayModuleBackend(Backend):
         sizes = repeat_sizes(sizes, input.ndim)
         expanded = self.xp.reshape(input, (1,) * (len(sizes) - input.ndim) + input.shape)
         if expanded.size and math.prod(sizes):  # copies elements: torch's copy kernel runs
-            self._kernel()
+            exotic.reach_kernel()
         return self.xp.tile(expanded, sizes)
 
     def pad(self, input: Any, pad: Any, mode: str = "constant", value: Any = None) -> Any:
@@ -496,7 +486,7 @@ class ArrayModuleBackend(Backend):
         values = self._as(input, result_dtype)
         if values.ndim == 0 or values.size == 0:  # nothing to scan: torch skips its kernel
             return values.copy()
-        self._kernel()
+        exotic.reach_kernel()
         # torch scans in its accumulate type and rounds each output once: float32 for half precision,
         # double for float32 (max * 2 * 0 is 0, not NaN), complex<double> for complex64
         wide = {"float16": np.float32, "bfloat16": np.float32, "float32": np.float64, "complex64": np.complex128}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ DEQUANTIZE = "dequantize"  # reads real values: the plain op on the dequantized 
 REQUANTIZE = "requantize"  # the plain op on dequantized values, quantized again as the first input is
 FILL = "fill"  # CARRY, with the ``value`` argument quantized as the input is (constant padding)
 KERNEL = "kernel"  # torch has no kernel for the dtype, but skips it where there is nothing to compute
-# (empty or 0-d inputs, pow's x ** 0): CARRY, raising where the plain op calls ``backend._kernel()``
+# (empty or 0-d inputs, pow's x ** 0): CARRY, raising where the plain op calls ``reach_kernel()``
 
 _VIEWS = dict.fromkeys(("transpose", "permute", "view", "reshape", "vsplit", "numel"), CARRY)
 _COMPARISONS = dict.fromkeys(("gt", "lt"), DEQUANTIZE)
@@ -153,6 +154,29 @@ def quantize(xp: Any, values: Any, like: Exotic) -> Exotic:
     low, high = QUANTIZED_RANGE[like.dtype]
     levels = xp.rint(np.float32(like.zero_point) + xp.asarray(values, dtype=np.float32) / np.float32(like.scale))
     return like.like(xp.clip(levels.astype(np.float64), low, high).astype(CARRIER[like.dtype]))  # qint32's max is no float32
+
+
+# --- what a plain op asks while a lifted call runs it --------------------------------
+# Per-call state, set by the rules below for the length of one plain call and read by that call:
+# context variables, so concurrent calls (threads) and nested ones each see their own, and no
+# backend instance carries state between calls.
+_MISSING_KERNEL: ContextVar[str | None] = ContextVar("exotic_missing_kernel", default=None)
+_ROUND_PRODUCT: ContextVar[Callable[[Any], Any] | None] = ContextVar("exotic_round_product", default=None)
+
+
+def reach_kernel() -> None:
+    """Called by a plain op where it reaches its dtype kernel: raises as torch does while a KERNEL
+    rule runs it for a dtype torch has no kernel for; nothing otherwise."""
+    missing = _MISSING_KERNEL.get()
+    if missing:
+        raise RuntimeError(missing)
+
+
+def round_product(product: Any) -> Any:
+    """A product a plain op is about to add, rounded as torch rounds it in the exotic dtype being
+    computed (complex32, under a COMPUTE rule: each part to float16); otherwise the product itself."""
+    rounding = _ROUND_PRODUCT.get()
+    return product if rounding is None else rounding(product)
 
 
 # --- lifting ops -------------------------------------------------------------------
@@ -276,11 +300,11 @@ def _carry(backend: Any, call: Call, kernel: bool = True) -> Any:
     if kernel:
         return _wrap(backend, call.run(backend, _carrier), rewrap)
     names = ", ".join(_TORCH_NAME[d] for d in sorted(_exotic_dtypes(call.args, call.kwargs)))
-    backend._missing_kernel = f'"{call.op}" not implemented for {names}'
+    token = _MISSING_KERNEL.set(f'"{call.op}" not implemented for {names}')
     try:
         return _wrap(backend, call.run(backend, _carrier), rewrap)
     finally:
-        backend._missing_kernel = None
+        _MISSING_KERNEL.reset(token)
 
 
 def _compute(backend: Any, call: Call) -> Any:
@@ -304,11 +328,11 @@ def _compute(backend: Any, call: Call) -> Any:
 
     args = tuple(cast_number(a) for a in call.args)
     kwargs = {k: cast_number(v) for k, v in call.kwargs.items()}
-    backend._round_intermediate = lambda product: round_complex32(xp, product)  # alpha * other, as torch
+    token = _ROUND_PRODUCT.set(lambda product: round_complex32(xp, product))  # alpha * other, as torch
     try:
         result = Call(call.op, call.method, args, kwargs).run(backend, cast)
     finally:
-        backend._round_intermediate = None
+        _ROUND_PRODUCT.reset(token)
     return Exotic(round_complex32(xp, result), "complex32")
 
 
