@@ -19,7 +19,7 @@ import ml_dtypes
 import numpy as np
 from tensorparity.backends import exotic, kernels
 from tensorparity.backends.array_types import SparseCOO
-from tensorparity.backends.base import OP_IDS, Backend, UnsupportedDtype
+from tensorparity.backends.base import Backend, UnsupportedDtype
 from tensorparity.backends.exotic import Exotic
 from tensorparity.backends.neutral import PAIRED, QUANTIZED, STORAGE, NeutralSparse, NeutralTensor, dtype_name_of
 from tensorparity.backends.semantics import promotion
@@ -49,9 +49,10 @@ _TORCH_NAME: dict[np.dtype, str] = {
 class ArrayModuleBackend(Backend):
     """torch's ops written once against the NumPy API; subclasses set ``xp``.
 
-    complex32 and quantized tensors are ``exotic.Exotic`` carriers; every op id is
-    wrapped by ``exotic.lift`` (below the class), which runs the plain op on the
-    carriers where torch has a kernel for the dtype and raises where it has none.
+    complex32 and quantized tensors are ``exotic.Exotic`` carriers; every op method
+    is decorated ``@exotic.lifted``, which runs the plain op on the carriers where
+    torch has a kernel for the dtype and raises where it has none (grad is built
+    from the ops).
     """
 
     xp: Any = np
@@ -124,6 +125,7 @@ class ArrayModuleBackend(Backend):
         return self._as(input, dtype), self._as(other, dtype), dtype
 
     # --- elementwise arithmetic -------------------------------------------
+    @exotic.lifted
     def add(self, input: Any, other: Any, *, alpha: Any = 1) -> Any:
         left, right, dtype = self._binary_operands(input, other)
         promotion.check_alpha(alpha, dtype)
@@ -146,6 +148,7 @@ class ArrayModuleBackend(Backend):
             return fused.astype(self._dtype(dtype))
         return ufunc(left, right * self._as(alpha, dtype), dtype=self._dtype(dtype))  # integers wrap; halves round twice
 
+    @exotic.lifted
     def sub(self, input: Any, other: Any, *, alpha: Any = 1) -> Any:
         if (self._is_tensor(input) and input.dtype == np.bool_) or (
             (self._is_tensor(other) and other.dtype == np.bool_) or isinstance(other, bool)
@@ -155,6 +158,7 @@ class ArrayModuleBackend(Backend):
         promotion.check_alpha(alpha, dtype)
         return self._plus_scaled(self.xp.subtract, left, right, alpha, dtype)
 
+    @exotic.lifted
     def mul(self, input: Any, other: Any) -> Any:
         left, right, dtype = self._binary_operands(input, other)
         if dtype == "bool":
@@ -169,6 +173,7 @@ class ArrayModuleBackend(Backend):
         scalar = self.xp.asarray(other).astype(np.float32)
         return ufunc(left.astype(np.float32), scalar).astype(self._dtype(dtype))
 
+    @exotic.lifted
     def div(self, input: Any, other: Any, *, rounding_mode: str | None = None) -> Any:
         left, right, dtype = self._binary_operands(input, other)
         if rounding_mode is None:
@@ -203,6 +208,7 @@ class ArrayModuleBackend(Backend):
                 return self.xp.trunc(self.xp.true_divide(left, right)).astype(self._dtype(dtype))
             return self.xp.floor_divide(left, right).astype(self._dtype(dtype))
 
+    @exotic.lifted
     def pow(self, input: Any, exponent: Any) -> Any:
         if self._is_tensor(input) and promotion.is_python_number(exponent):
             # torch.pow(Tensor, Number): an integral (or bool) tensor to a negative int raises;
@@ -242,6 +248,7 @@ class ArrayModuleBackend(Backend):
                 return self.xp.where(negative, fallback, result).astype(self._dtype(dtype))
         return self.xp.power(left, right, dtype=self._dtype(dtype))
 
+    @exotic.lifted
     def exp(self, input: Any) -> Any:
         dtype = self._name(input)
         if promotion.is_integral(dtype):
@@ -254,12 +261,15 @@ class ArrayModuleBackend(Backend):
             raise RuntimeError("comparison is not implemented for complex tensors")
         return compare(left, right)
 
+    @exotic.lifted
     def gt(self, input: Any, other: Any) -> Any:
         return self._compare(input, other, self.xp.greater)
 
+    @exotic.lifted
     def lt(self, input: Any, other: Any) -> Any:
         return self._compare(input, other, self.xp.less)
 
+    @exotic.lifted
     def where(self, condition: Any, input: Any, other: Any) -> Any:
         # torch still accepts a (deprecated) uint8 condition, nonzero meaning True.
         if not self._is_tensor(condition) or condition.dtype not in (np.bool_, np.uint8):
@@ -277,6 +287,7 @@ class ArrayModuleBackend(Backend):
                 return selected
         return self.xp.where(condition, left, right)  # a fresh array of the broadcast shape
 
+    @exotic.lifted
     def masked_select(self, input: Any, mask: Any) -> Any:
         if mask.dtype != np.bool_:
             raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {self._name(mask)}")
@@ -310,12 +321,15 @@ class ArrayModuleBackend(Backend):
             return kernels.matmul_in_order(self.xp, input, mat2).astype(dtype, copy=False)
         return self.xp.matmul(input, mat2).astype(dtype, copy=False)  # a fresh array: cast only from float32
 
+    @exotic.lifted
     def mm(self, input: Any, mat2: Any) -> Any:
         return self._matmul_checked(input, mat2, 2, "mm")
 
+    @exotic.lifted
     def bmm(self, input: Any, mat2: Any) -> Any:
         return self._matmul_checked(input, mat2, 3, "bmm")
 
+    @exotic.lifted
     def det(self, input: Any) -> Any:
         dtype = self._name(input)
         if not (promotion.is_floating(dtype) or promotion.is_complex(dtype)):
@@ -336,10 +350,12 @@ class ArrayModuleBackend(Backend):
         return kernels.det_by_lu(self.xp, input)  # NumPy's det answers 0 for any singular U, scales out overflow
 
     # --- shape and layout -----------------------------------------------------
+    @exotic.lifted
     def transpose(self, input: Any, dim0: int, dim1: int) -> Any:
         dim0, dim1 = normalize_dim(dim0, input.ndim), normalize_dim(dim1, input.ndim)  # validates 0-d dims too
         return self.xp.swapaxes(input, dim0, dim1) if input.ndim else input
 
+    @exotic.lifted
     def permute(self, input: Any, dims: Any) -> Any:
         dims = int_sequence(dims, "permute(): argument 'dims'")
         if len(dims) != input.ndim:
@@ -351,6 +367,7 @@ class ArrayModuleBackend(Backend):
             raise RuntimeError("permute(): duplicate dims are not allowed.")
         return self.xp.transpose(input, normalized)
 
+    @exotic.lifted
     def view(self, input: Any, *shape: Any) -> Any:
         if not shape:
             raise TypeError("view() missing its size argument")
@@ -365,9 +382,11 @@ class ArrayModuleBackend(Backend):
             )
         return self.xp.reshape(input, shape)
 
+    @exotic.lifted
     def reshape(self, input: Any, shape: Any) -> Any:
         return self.xp.reshape(input, infer_shape(int_sequence(shape, "reshape(): argument 'shape'"), input.size))
 
+    @exotic.lifted
     def cat(self, tensors: Any, dim: int = 0) -> Any:
         tensors = list(tensors)
         if not tensors:
@@ -389,9 +408,11 @@ class ArrayModuleBackend(Backend):
                 raise RuntimeError("Sizes of tensors must match except in dimension")
         return self.xp.concatenate([self._as(t, dtype) for t in kept], axis=dim)
 
+    @exotic.lifted
     def vsplit(self, input: Any, indices_or_sections: Any) -> tuple[Any, ...]:
         return tuple(input[start:stop] for start, stop in vsplit_bounds(input.shape, indices_or_sections))
 
+    @exotic.lifted
     def repeat(self, input: Any, *sizes: Any) -> Any:
         sizes = repeat_sizes(sizes, input.ndim)
         expanded = self.xp.reshape(input, (1,) * (len(sizes) - input.ndim) + input.shape)
@@ -399,6 +420,7 @@ class ArrayModuleBackend(Backend):
             exotic.reach_kernel()
         return self.xp.tile(expanded, sizes)
 
+    @exotic.lifted
     def pad(self, input: Any, pad: Any, mode: str = "constant", value: Any = None) -> Any:
         pairs = pad_pairs(pad, input.ndim)
         if mode == "constant":
@@ -478,6 +500,7 @@ class ArrayModuleBackend(Backend):
         return result
 
     # --- reductions and scans -------------------------------------------------
+    @exotic.lifted
     def cumprod(self, input: Any, dim: int, *, dtype: str | None = None) -> Any:
         result_dtype = dtype or ("int64" if promotion.is_integral(self._name(input)) else self._name(input))
         dim = normalize_dim(dim, input.ndim)
@@ -510,6 +533,7 @@ class ArrayModuleBackend(Backend):
             return values.astype(self._dtype(result_dtype), copy=False)
         return self.xp.cumprod(values, axis=dim).astype(self._dtype(result_dtype), copy=False)
 
+    @exotic.lifted
     def argmax(self, input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
         dtype = self._name(input)
         if dtype == "bool" or promotion.is_complex(dtype):
@@ -526,10 +550,12 @@ class ArrayModuleBackend(Backend):
             raise IndexError("argmax(): Expected reduction dim to have non-zero size.")
         return self.xp.argmax(input, axis=dim, keepdims=keepdim).astype(np.int64, copy=False)  # already int64 (intp)
 
+    @exotic.lifted
     def numel(self, input: Any) -> int:
         return int(input.size)
 
     # --- factories ------------------------------------------------------------
+    @exotic.lifted
     def arange(self, start: Any, end: Any = None, step: Any = 1, *, dtype: str | None = None) -> Any:
         if end is None:
             start, end = 0, start
@@ -569,6 +595,7 @@ class ArrayModuleBackend(Backend):
             values += start
         return values.astype(self._dtype(dtype), copy=False)
 
+    @exotic.lifted
     def full(self, size: Any, fill_value: Any, *, dtype: str | None = None) -> Any:
         dtype = dtype or promotion.scalar_dtype(fill_value)
         shape = sizes_argument((size,))
@@ -615,6 +642,7 @@ class ArrayModuleBackend(Backend):
             raise error  # unsigned dtypes let a negative int within -max..max wrap (two's complement)
         return np.asarray(part % (int(info.max) + 1) if info.min == 0 else part).astype(storage)
 
+    @exotic.lifted
     def sparse_coo_tensor(self, indices: Any, values: Any, size: Any = None, *, dtype: str | None = None) -> SparseCOO:
         if indices.ndim != 2:
             raise RuntimeError("indices must be an int64 tensor of shape (sparse_dim, nnz)")
@@ -639,9 +667,3 @@ class ArrayModuleBackend(Backend):
                 raise RuntimeError("size is inconsistent with indices")
         values = values.astype(self._dtype(dtype), copy=False) if dtype else values
         return SparseCOO(indices, values, tuple(size))  # indices: int64 already (_as above), no second copy
-
-
-# Every op accepts exotic tensors, or raises as torch does (grad is built from the ops).
-for _op in OP_IDS:
-    if _op != "grad":
-        setattr(ArrayModuleBackend, _op, exotic.lift(_op, getattr(ArrayModuleBackend, _op)))

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 from tensorparity.backends.array_types import SparseCOO
+from tensorparity.backends.base import OP_IDS
 from tensorparity.backends.neutral import PAIRED, QUANTIZED, QUANTIZED_RANGE, STORAGE, NeutralTensor, complex_array
 from tensorparity.backends.semantics import promotion
 
@@ -180,8 +181,17 @@ def round_product(product: Any) -> Any:
 
 
 # --- lifting ops -------------------------------------------------------------------
+def lifted(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator of an array module backend's op method, named after its op id: the method
+    taking Exotic tensors and dtypes too (``lift``). Every op id but grad is one."""
+    if method.__name__ not in OP_IDS or method.__name__ == "grad":
+        raise ValueError(f"@lifted decorates an op method named after its op id, not {method.__name__!r}")
+    return lift(method.__name__, method)
+
+
 def lift(op: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    """``method`` (a plain op of an array module backend) taking Exotic tensors and dtypes too."""
+    """``method`` (a plain op of an array module backend) taking Exotic tensors and dtypes too:
+    the plain call where no argument is exotic, else the rule SUPPORT gives the dtype, or a raise."""
 
     @functools.wraps(method)
     def lifted(backend: Any, *args: Any, **kwargs: Any) -> Any:
@@ -196,6 +206,7 @@ def lift(op: str, method: Callable[..., Any]) -> Callable[..., Any]:
             raise RuntimeError(f'"{key}" not implemented for {", ".join(_TORCH_NAME[d] for d in sorted(dtypes))}')
         return _RULES[rules.pop()](backend, Call(op, method, args, kwargs))
 
+    lifted.lifted_op = op  # type: ignore[attr-defined]  # what tests check every op has
     return lifted
 
 

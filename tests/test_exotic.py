@@ -97,6 +97,16 @@ def test_quantize_clamps_and_rounds_half_to_even():
     assert exotic.quantize(np, np.array([-3.0, 0.25, 0.75, 100.0]), like).carrier.tolist() == [0, 2, 2, 15]
 
 
+def test_every_op_method_is_lifted_in_the_class_body():
+    from tensorparity.backends.array_module import ArrayModuleBackend
+
+    for op in OP_IDS:
+        if op != "grad":
+            assert getattr(getattr(ArrayModuleBackend, op), "lifted_op", None) == op, op
+    with pytest.raises(ValueError):
+        exotic.lifted(lambda self: None)  # not an op id
+
+
 def test_a_lifted_call_leaves_no_state_behind(numpy_backend):
     with pytest.raises(RuntimeError, match='"mm" not implemented for ComplexHalf'):
         run(numpy_backend, "mm", c32([[1j]]), c32([[1j]]))
