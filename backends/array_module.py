@@ -22,18 +22,8 @@ from tensorparity.backends.array_types import SparseCOO
 from tensorparity.backends.base import Backend, UnsupportedDtype
 from tensorparity.backends.exotic import Exotic
 from tensorparity.backends.neutral import PAIRED, QUANTIZED, STORAGE, NeutralSparse, NeutralTensor, dtype_name_of
-from tensorparity.backends.semantics import promotion
-from tensorparity.backends.semantics.shapes import (
-    broadcast_shapes,
-    infer_shape,
-    int_sequence,
-    normalize_dim,
-    pad_pairs,
-    repeat_sizes,
-    sizes_argument,
-    view_strides,
-    vsplit_bounds,
-)
+from tensorparity.backends.semantics import checks, promotion
+from tensorparity.backends.semantics.shapes import broadcast_shapes, normalize_dim, pad_pairs, repeat_sizes, vsplit_bounds
 
 HALF = ("float16", "bfloat16")  # torch computes these in float32 ("opmath") and rounds once
 # Where torch's pow(x, 2) is x * x rounded once in the dtype itself, as xp.square is.
@@ -114,10 +104,9 @@ class ArrayModuleBackend(Backend):
         return self.xp.asarray(operand).astype(target, copy=False)
 
     def _binary_operands(self, input: Any, other: Any) -> tuple[Any, Any, str]:
-        if not self._is_tensor(input):
-            raise TypeError(f"input must be a tensor, got {type(input).__name__}")
-        if not (self._is_tensor(other) or promotion.is_python_number(other)):
-            raise TypeError(f"other must be a tensor or a number, got {type(other).__name__}")
+        checks.check_binary_operands(
+            self._is_tensor(input), type(input), self._is_tensor(other) or promotion.is_python_number(other), type(other)
+        )
         dtype = self._result_type(input, other)
         other_shape = getattr(other, "shape", ())  # a Python number broadcasts with any shape
         if other_shape != input.shape:  # torch's check and message; equal shapes need neither
@@ -150,10 +139,10 @@ class ArrayModuleBackend(Backend):
 
     @exotic.lifted
     def sub(self, input: Any, other: Any, *, alpha: Any = 1) -> Any:
-        if (self._is_tensor(input) and input.dtype == np.bool_) or (
-            (self._is_tensor(other) and other.dtype == np.bool_) or isinstance(other, bool)
-        ):
-            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported.")
+        checks.check_sub_operands(
+            self._name(input) if self._is_tensor(input) else None,
+            self._name(other) if self._is_tensor(other) else promotion.scalar_dtype(other),
+        )
         left, right, dtype = self._binary_operands(input, other)
         promotion.check_alpha(alpha, dtype)
         return self._plus_scaled(self.xp.subtract, left, right, alpha, dtype)
@@ -183,19 +172,16 @@ class ArrayModuleBackend(Backend):
             if dtype in HALF and math.prod(self.xp.shape(other)) == 1:
                 return self._half_by_scalar(self.xp.true_divide, left, other, dtype)
             return self.xp.true_divide(left, right, dtype=self._dtype(dtype))
-        if rounding_mode not in ("trunc", "floor"):
-            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
-        if promotion.is_complex(dtype):
-            raise RuntimeError(f"div_{rounding_mode}_cpu not implemented for complex")
+        checks.check_rounding_mode(rounding_mode)
+        checks.check_rounding_division(rounding_mode, dtype)
         if promotion.is_integral(dtype):
-            if dtype == "bool":
-                raise RuntimeError(f"div_{rounding_mode}_cpu not implemented for 'Bool'")
-            if bool((right == 0).any()) and math.prod(broadcast_shapes(left.shape, right.shape)):
-                raise RuntimeError("ZeroDivisionError")  # only where a quotient is computed
-            if rounding_mode == "trunc" and dtype in ("int32", "int64"):
-                low = np.iinfo(self._dtype(dtype)).min
-                if bool(((left == low) & (right == -1)).any()):  # torch dies of SIGFPE here; the torch backend raises
-                    raise RuntimeError("integer overflow in division: torch crashes on min / -1 truncated")
+            checks.check_integer_division(
+                rounding_mode,
+                dtype,
+                math.prod(broadcast_shapes(left.shape, right.shape)),
+                bool((right == 0).any()),
+                lambda low: bool(((left == low) & (right == -1)).any()),
+            )
             quotient = self.xp.floor_divide(left, right)
             if rounding_mode == "trunc":
                 inexact = (left % right != 0) & ((left < 0) != (right < 0))
@@ -214,8 +200,7 @@ class ArrayModuleBackend(Backend):
             # torch.pow(Tensor, Number): an integral (or bool) tensor to a negative int raises;
             # x ** 0 (or False) fills ones and x ** 1 (or True) copies x, in the promoted dtype.
             dtype = self._result_type(input, exponent)
-            if promotion.is_integral(self._name(input)) and isinstance(exponent, int) and exponent < 0:
-                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            checks.check_integer_power(self._name(input), exponent)
             if exponent == 0:
                 return self.xp.ones(input.shape, dtype=self._dtype(dtype))
             if exponent == 1:
@@ -235,8 +220,7 @@ class ArrayModuleBackend(Backend):
 
     def _power(self, left: Any, right: Any, dtype: str) -> Any:
         """Tensor ** Tensor in ``dtype``, as torch's pow kernel."""
-        if dtype == "bool":
-            raise RuntimeError("\"pow\" not implemented for 'Bool'")
+        checks.check_pow_dtype(dtype)
         exotic.reach_kernel()
         if promotion.is_integral(dtype):
             negative = right < 0
@@ -257,8 +241,7 @@ class ArrayModuleBackend(Backend):
 
     def _compare(self, input: Any, other: Any, compare: Any) -> Any:
         left, right, dtype = self._binary_operands(input, other)
-        if promotion.is_complex(dtype):
-            raise RuntimeError("comparison is not implemented for complex tensors")
+        checks.check_comparable(dtype)
         return compare(left, right)
 
     @exotic.lifted
@@ -271,10 +254,8 @@ class ArrayModuleBackend(Backend):
 
     @exotic.lifted
     def where(self, condition: Any, input: Any, other: Any) -> Any:
-        # torch still accepts a (deprecated) uint8 condition, nonzero meaning True.
-        if not self._is_tensor(condition) or condition.dtype not in (np.bool_, np.uint8):
-            raise RuntimeError("where expected condition to be a boolean tensor")
-        if condition.dtype != np.bool_:
+        checks.check_where_condition(self._name(condition) if self._is_tensor(condition) else None)
+        if condition.dtype != np.bool_:  # a (deprecated) uint8 condition: nonzero means True
             condition = condition != 0
         dtype = self._result_type(input, other)
         shape = broadcast_shapes(condition.shape, self.xp.shape(input), self.xp.shape(other))
@@ -289,8 +270,7 @@ class ArrayModuleBackend(Backend):
 
     @exotic.lifted
     def masked_select(self, input: Any, mask: Any) -> Any:
-        if mask.dtype != np.bool_:
-            raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {self._name(mask)}")
+        checks.check_mask(self._name(mask))
         if input.shape != mask.shape:
             shape = broadcast_shapes(input.shape, mask.shape)
             input, mask = self.xp.broadcast_to(input, shape), self.xp.broadcast_to(mask, shape)
@@ -300,16 +280,9 @@ class ArrayModuleBackend(Backend):
 
     # --- linear algebra -----------------------------------------------------
     def _matmul_checked(self, input: Any, mat2: Any, ndim: int, op: str) -> Any:
-        if input.ndim != ndim or mat2.ndim != ndim:
-            raise RuntimeError(f"{op}: expected {ndim}-D tensors, got {input.ndim}-D and {mat2.ndim}-D")
-        if input.dtype != mat2.dtype:
-            raise RuntimeError(f"{op}: expected both operands to have the same dtype")
-        if input.shape[:-2] != mat2.shape[:-2] or input.shape[-1] != mat2.shape[-2]:
-            raise RuntimeError(f"{op}: shapes {tuple(input.shape)} and {tuple(mat2.shape)} cannot be multiplied")
+        checks.check_matmul(op, ndim, input.shape, self._name(input), mat2.shape, self._name(mat2))
         if input.size == 0 or mat2.size == 0:  # no products to sum: torch skips its kernel
             return self.xp.zeros(input.shape[:-1] + mat2.shape[-1:], dtype=input.dtype)
-        if input.dtype == np.bool_:
-            raise RuntimeError(f"{op} is not implemented for 'Bool'")
         exotic.reach_kernel()
         dtype = input.dtype
         if self._name(input) in HALF:  # torch accumulates half precision in float32, rounding each output once
@@ -331,15 +304,9 @@ class ArrayModuleBackend(Backend):
 
     @exotic.lifted
     def det(self, input: Any) -> Any:
-        dtype = self._name(input)
-        if not (promotion.is_floating(dtype) or promotion.is_complex(dtype)):
-            raise RuntimeError(f"linalg.det: Expected a floating point or complex tensor as input. Got {dtype}")
-        if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
-            raise RuntimeError("linalg.det: A must be batches of square matrices")
+        checks.check_det(self._name(input), input.shape)
         if input.size == 0:  # nothing to factor: ones (or an empty batch), without torch's LU kernel
             return self.xp.ones(input.shape[:-2], dtype=input.dtype)
-        if dtype in HALF:
-            raise RuntimeError(f"linalg.det not implemented for '{dtype}'")
         exotic.reach_kernel()
         if input.dtype.kind == "f" and input.shape[-1] >= 128 and bool(self.xp.isfinite(input).all()):
             # Blocked LU, its trailing updates in BLAS, as LAPACK's getrf (O(n^3) in xp.matmul, not in
@@ -357,56 +324,30 @@ class ArrayModuleBackend(Backend):
 
     @exotic.lifted
     def permute(self, input: Any, dims: Any) -> Any:
-        dims = int_sequence(dims, "permute(): argument 'dims'")
-        if len(dims) != input.ndim:
-            raise RuntimeError(
-                f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is not equal to len(dims) = {len(dims)}"
-            )
-        normalized = [normalize_dim(dim, input.ndim) for dim in dims]
-        if len(set(normalized)) != len(normalized):
-            raise RuntimeError("permute(): duplicate dims are not allowed.")
-        return self.xp.transpose(input, normalized)
+        return self.xp.transpose(input, checks.permute_dims(dims, input.ndim))
 
     @exotic.lifted
     def view(self, input: Any, *shape: Any) -> Any:
-        if not shape:
-            raise TypeError("view() missing its size argument")
-        shape = infer_shape(sizes_argument(shape), input.size)
-        if input.flags.c_contiguous:  # a contiguous tensor views as any shape of its size: no stride walk
-            return self.xp.reshape(input, shape)
-        element_strides = [stride // input.itemsize for stride in input.strides]
-        if view_strides(input.shape, element_strides, shape) is None:
-            raise RuntimeError(
-                "view size is not compatible with input tensor's size and stride (at least one dimension spans "
-                "across two contiguous subspaces). Use .reshape(...) instead."
-            )
+        shape = checks.view_shape(shape, input.size)
+        if not input.flags.c_contiguous:  # a contiguous tensor views as any shape of its size: no stride walk
+            checks.checked_view_strides(input.shape, [stride // input.itemsize for stride in input.strides], shape)
         return self.xp.reshape(input, shape)
 
     @exotic.lifted
     def reshape(self, input: Any, shape: Any) -> Any:
-        return self.xp.reshape(input, infer_shape(int_sequence(shape, "reshape(): argument 'shape'"), input.size))
+        return self.xp.reshape(input, checks.reshape_shape(shape, input.size))
 
     @exotic.lifted
     def cat(self, tensors: Any, dim: int = 0) -> Any:
         tensors = list(tensors)
-        if not tensors:
-            raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        kept, dim = checks.cat_layout([t.shape for t in tensors], dim)
         if all(t.dtype == tensors[0].dtype for t in tensors):  # the common case: no promotion to walk
             dtype = self._name(tensors[0])
         else:
             dtype = promotion.result_type([(self._name(t), 1) for t in tensors])
-        # torch still skips legacy empty 1-d tensors of shape (0,) in cat.
-        kept = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]
-        if not kept:  # nothing but legacy empties: an empty result, whatever dim is
+        if not kept:  # nothing but legacy empties of shape (0,): an empty result, whatever dim is
             return self.xp.zeros((0,), dtype=self._dtype(dtype))
-        if any(t.ndim == 0 for t in kept):
-            raise RuntimeError("zero-dimensional tensor cannot be concatenated")
-        dim = normalize_dim(dim, kept[0].ndim)
-        others = kept[0].shape[:dim] + kept[0].shape[dim + 1 :]  # every size but dim's must match (tuples compared at C speed)
-        for tensor in kept:
-            if tensor.ndim != kept[0].ndim or tensor.shape[:dim] + tensor.shape[dim + 1 :] != others:
-                raise RuntimeError("Sizes of tensors must match except in dimension")
-        return self.xp.concatenate([self._as(t, dtype) for t in kept], axis=dim)
+        return self.xp.concatenate([self._as(tensors[k], dtype) for k in kept], axis=dim)
 
     @exotic.lifted
     def vsplit(self, input: Any, indices_or_sections: Any) -> tuple[Any, ...]:
@@ -425,36 +366,12 @@ class ArrayModuleBackend(Backend):
         pairs = pad_pairs(pad, input.ndim)
         if mode == "constant":
             return self._pad_constant(input, pairs, 0 if value is None else value)
-        # torch raises NotImplementedError for the next three; RuntimeError here, since the
-        # harness reads a backend's NotImplementedError as a gap of the backend itself.
-        if mode not in ("reflect", "replicate", "circular"):
-            raise RuntimeError(f"Unrecognised padding mode {mode}")
-        if value is not None and value != 0:  # torch accepts value=0 for every mode
-            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument.')
-        padded_dims = len(pad) // 2
-        if padded_dims > 3 or input.ndim not in (padded_dims + 1, padded_dims + 2):
-            raise RuntimeError(f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.")
-        if mode != "circular" and input.dtype == np.bool_:
-            raise RuntimeError(
-                f"\"{'reflection' if mode == 'reflect' else 'replication'}_pad{padded_dims}d\" not implemented for 'Bool'"
-            )
-        if mode != "circular" and 0 in input.shape[1 if input.ndim == padded_dims + 2 else 0 :]:
-            raise RuntimeError(
-                f"Expected {padded_dims + 1}D or {padded_dims + 2}D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, but got: {list(input.shape)}"
-            )
+        out_shape = checks.pad_mode_shape(mode, value, len(pad), input.shape, self._name(input), pairs)
         result = input
-        for axis, (size, (before, after)) in enumerate(zip(input.shape, pairs)):
-            if axis < input.ndim - padded_dims:
-                continue
-            out_size = size + before + after
-            if mode == "reflect" and (before >= size or after >= size):
-                raise RuntimeError("Padding size should be less than the corresponding input dimension")
-            if mode == "circular" and (before > size or after > size):
-                raise RuntimeError("Padding value causes wrapping around more than once.")
-            if out_size < 0:
-                raise RuntimeError(f"input (W: {size}) is too small. Calculated output W: {out_size}")
+        for axis in range(input.ndim - len(pad) // 2, input.ndim):  # the padded dims
+            size, (before, after) = input.shape[axis], pairs[axis]
             # torch's index map: negative pads crop, positive pads read the (cropped) input.
-            out, in_start, out_start = np.arange(out_size), max(0, -before), max(0, before)
+            out, in_start, out_start = np.arange(out_shape[axis]), max(0, -before), max(0, before)
             if mode == "circular":
                 kept = size - max(0, -before) - max(0, -after)
                 index = in_start + (out - out_start) % max(kept, 1)
@@ -466,18 +383,12 @@ class ArrayModuleBackend(Backend):
             else:
                 index = np.clip(out, before, size + before - 1) - out_start + in_start
             result = self.xp.take(result, self.xp.asarray(index), axis=axis)
-        if mode != "circular" and all(result.shape[axis] < 1 for axis in range(input.ndim - padded_dims, input.ndim)):
-            raise RuntimeError(f"input {tuple(input.shape)} is too small. Calculated output {tuple(result.shape)}")
         return result
 
     def _pad_constant(self, input: Any, pairs: list[tuple[int, int]], value: Any) -> Any:
         # Negative padding crops; positive padding fills with ``value`` cast to the input dtype.
-        if any(max(-before, 0) + max(-after, 0) > size for size, (before, after) in zip(input.shape, pairs)):
-            raise RuntimeError("narrow(): length must be non-negative.")  # torch crops each side with narrow()
+        shape = checks.pad_constant_shape(input.shape, pairs)
         cropped = input[tuple(slice(max(-before, 0), size - max(-after, 0)) for size, (before, after) in zip(input.shape, pairs))]
-        shape = [size + before + after for size, (before, after) in zip(input.shape, pairs)]
-        if any(size < 0 for size in shape):
-            raise RuntimeError(f"The input size {tuple(input.shape)} plus negative padding results in a negative output size")
         if all(before <= 0 and after <= 0 for before, after in pairs):
             return cropped.copy()  # nothing to fill: the value is never converted
         # F.pad's value is a float, converted (checked, as fill_ does) to the dtype
@@ -503,9 +414,7 @@ class ArrayModuleBackend(Backend):
     @exotic.lifted
     def cumprod(self, input: Any, dim: int, *, dtype: str | None = None) -> Any:
         result_dtype = dtype or ("int64" if promotion.is_integral(self._name(input)) else self._name(input))
-        dim = normalize_dim(dim, input.ndim)
-        if result_dtype == "bool" and input.ndim and input.size:  # no bool kernel, reached only with elements to scan
-            raise RuntimeError("\"cumprod_out_cpu\" not implemented for 'Bool'")
+        dim = checks.cumprod_dim(dim, input.shape, result_dtype)
         values = self._as(input, result_dtype)
         if values.ndim == 0 or values.size == 0:  # nothing to scan: torch skips its kernel
             return values.copy()
@@ -535,19 +444,12 @@ class ArrayModuleBackend(Backend):
 
     @exotic.lifted
     def argmax(self, input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
-        dtype = self._name(input)
-        if dtype == "bool" or promotion.is_complex(dtype):
-            raise RuntimeError(f"argmax(): does not support {'bool' if dtype == 'bool' else 'complex'} input")
+        dim = checks.argmax_dim(self._name(input), input.shape, dim)
         if dim is None:
-            if input.size == 0:
-                raise RuntimeError("argmax(): Expected reduction dim to be specified for input.numel() == 0.")
             index = self.xp.asarray(self.xp.argmax(input), dtype=np.int64)
             return self.xp.reshape(index, (1,) * input.ndim) if keepdim else index
-        dim = normalize_dim(dim, input.ndim)
         if input.ndim == 0:
             return self.xp.zeros((), dtype=np.int64)
-        if input.shape[dim] == 0:
-            raise IndexError("argmax(): Expected reduction dim to have non-zero size.")
         return self.xp.argmax(input, axis=dim, keepdims=keepdim).astype(np.int64, copy=False)  # already int64 (intp)
 
     @exotic.lifted
@@ -561,20 +463,14 @@ class ArrayModuleBackend(Backend):
             start, end = 0, start
         if dtype is None:
             dtype = promotion.DEFAULT_FLOAT if any(isinstance(v, float) for v in (start, end, step)) else "int64"
-        if dtype == "bool" or promotion.is_complex(dtype):  # torch has no bool or complex arange kernel
-            raise RuntimeError(f"\"arange_cpu\" not implemented for '{dtype}'")
-        if step == 0 or (dtype == "int64" and int(step) == 0):
-            raise RuntimeError("step must be nonzero")
-        if not (math.isfinite(start) and math.isfinite(end)):
-            raise RuntimeError(f"unsupported range: {start} -> {end}")
-        if (end - start) * step < 0:  # checked on the values as given
-            raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        checks.check_arange(start, end, step, dtype)
         if dtype == "int64":
             # torch sizes int64 ranges from start, end and step truncated to int64.
             start, end, step = int(start), int(end), int(step)
             size = (end - start + step - (1 if step > 0 else -1)) // step  # exact integer ceil
         else:
             size = math.ceil((end - start) / step)  # other dtypes size in double
+        checks.check_arange_size(size)
         # In place, each pass skipped where it is the identity, and cast only to another dtype: one
         # pass over the values for arange(n), not three passes and a copy.
         if promotion.is_integral(dtype):
@@ -598,9 +494,7 @@ class ArrayModuleBackend(Backend):
     @exotic.lifted
     def full(self, size: Any, fill_value: Any, *, dtype: str | None = None) -> Any:
         dtype = dtype or promotion.scalar_dtype(fill_value)
-        shape = sizes_argument((size,))
-        if any(s < 0 for s in shape):
-            raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}")
+        shape = checks.full_shape(size)
         fill = self._checked_scalar(fill_value, dtype, one_element=math.prod(shape) == 1)
         return self.xp.full(shape, fill, dtype=self._dtype(dtype))
 
@@ -613,57 +507,31 @@ class ArrayModuleBackend(Backend):
         storage = self._dtype(dtype)
         if dtype == "bool" or isinstance(value, bool):
             return np.asarray(bool(value) if dtype == "bool" else int(value)).astype(storage)
-        error = RuntimeError(f"value cannot be converted to type {dtype} without overflow")
-        parts = [value.real, value.imag] if isinstance(value, complex) else [value]
-        if not promotion.is_complex(dtype) and len(parts) == 2:
-            if parts[1] != 0:  # a nonzero imaginary part overflows any real dtype
-                raise error
-            parts = parts[:1]
-        if not promotion.is_integral(dtype):
-            # floating and complex: a finite value beyond the dtype's max overflows; inf and NaN convert.
-            limit = float((ml_dtypes.finfo if dtype == "bfloat16" else np.finfo)(storage).max)
-            if dtype == "complex32" and one_element:
-                limit = float(np.finfo(np.float16).max)
-            overflows = any(math.isfinite(p) and abs(p) > limit for p in parts)
-            if overflows and not (one_element and dtype in ("float16", "bfloat16")):
-                raise error
-            value = complex(*parts) if len(parts) == 2 else parts[0]
-            if not overflows:  # no cast to inf to silence: np.errstate alone costs about a microsecond
-                return np.asarray(value).astype(storage)
-            with np.errstate(over="ignore"):
-                return np.asarray(value).astype(storage)
-        (part,) = parts
-        info = np.iinfo(storage)
-        if isinstance(part, float):  # no wrapping from a float: it must lie in the dtype's range
-            if not (math.isfinite(part) and info.min <= part <= info.max):
-                raise error
-            return np.asarray(int(part)).astype(storage)
-        if part > info.max or part < (info.min if info.min < 0 else -info.max):
-            raise error  # unsigned dtypes let a negative int within -max..max wrap (two's complement)
-        return np.asarray(part % (int(info.max) + 1) if info.min == 0 else part).astype(storage)
+        if promotion.is_integral(dtype):
+            info = np.iinfo(storage)
+            checks.scalar_overflows(value, dtype, int(info.min), int(info.max))
+            part = value.real if isinstance(value, complex) else value  # no imaginary part: checked
+            if isinstance(part, float):
+                return np.asarray(int(part)).astype(storage)
+            return np.asarray(part % (int(info.max) + 1) if info.min == 0 else part).astype(storage)  # two's complement
+        limit = float((ml_dtypes.finfo if dtype == "bfloat16" else np.finfo)(storage).max)
+        if dtype == "complex32" and one_element:
+            limit = float(np.finfo(np.float16).max)
+        overflows = checks.scalar_overflows(value, dtype, -limit, limit, one_element=one_element)
+        if isinstance(value, complex) and not promotion.is_complex(dtype):
+            value = value.real  # no imaginary part: checked
+        if not overflows:  # no cast to inf to silence: np.errstate alone costs about a microsecond
+            return np.asarray(value).astype(storage)
+        with np.errstate(over="ignore"):
+            return np.asarray(value).astype(storage)
 
     @exotic.lifted
     def sparse_coo_tensor(self, indices: Any, values: Any, size: Any = None, *, dtype: str | None = None) -> SparseCOO:
-        if indices.ndim != 2:
-            raise RuntimeError("indices must be an int64 tensor of shape (sparse_dim, nnz)")
+        checks.check_sparse_indices(indices.shape, values.shape)
         indices = self._as(indices, "int64")  # torch casts indices of any dtype to int64 (floats truncate)
-        if values.ndim == 0 or indices.shape[1] != values.shape[0]:
-            raise RuntimeError(
-                f"indices and values must have same nnz, but got nnz from indices: {indices.shape[1]}, nnz from values: {values.shape[0] if values.ndim else 0}"
-            )
-        if indices.size and bool((indices < 0).any()):
-            raise RuntimeError("found negative index in indices")
-        sparse_dims = indices.shape[0]
-        if size is None:
-            largest = self.to_host(indices.max(axis=1) + 1) if indices.shape[1] else [0] * sparse_dims
-            size = tuple(int(s) for s in largest) + tuple(values.shape[1:])
-        else:
-            size = sizes_argument((size,))
-            if len(size) != sparse_dims + values.ndim - 1:
-                raise RuntimeError(
-                    f"number of dimensions must be sparse_dim ({sparse_dims}) + dense_dim ({values.ndim - 1}), but got {len(size)}"
-                )
-            if indices.shape[1] and any(int(m) >= s for m, s in zip(self.to_host(indices.max(axis=1)), size)):
-                raise RuntimeError("size is inconsistent with indices")
+        nnz = indices.shape[1]
+        minima = self.to_host(indices.min(axis=1)).tolist() if nnz else []
+        maxima = self.to_host(indices.max(axis=1)).tolist() if nnz else []
+        size = checks.sparse_size(indices.shape[0], values.shape, size, minima, maxima)
         values = values.astype(self._dtype(dtype), copy=False) if dtype else values
-        return SparseCOO(indices, values, tuple(size))  # indices: int64 already (_as above), no second copy
+        return SparseCOO(indices, values, size)  # indices: int64 already (_as above), no second copy

@@ -203,7 +203,7 @@ def lift(op: str, method: Callable[..., Any]) -> Callable[..., Any]:
         key = f"pad.{args[2] if len(args) > 2 else kwargs.get('mode', 'constant')}" if op == "pad" else op
         rules = {SUPPORT[dtype].get(key) for dtype in dtypes}
         if None in rules or len(rules) > 1:
-            raise RuntimeError(f'"{key}" not implemented for {", ".join(_TORCH_NAME[d] for d in sorted(dtypes))}')
+            raise RuntimeError(_not_implemented(key, dtypes))
         return _RULES[rules.pop()](backend, Call(op, method, args, kwargs))
 
     lifted.lifted_op = op  # type: ignore[attr-defined]  # what tests check every op has
@@ -238,6 +238,11 @@ class Call:
 
     def first_exotic(self, backend: Any) -> Exotic | None:
         return next((t for t in self.tensors(backend) if isinstance(t, Exotic)), None)
+
+
+def _not_implemented(op: str, dtypes: set[str]) -> str:
+    """torch's message where it has no kernel for an op and these dtypes."""
+    return f'"{op}" not implemented for {", ".join(_TORCH_NAME[d] for d in sorted(dtypes))}'
 
 
 def _is_tensor(backend: Any, value: Any) -> bool:
@@ -310,8 +315,7 @@ def _carry(backend: Any, call: Call, kernel: bool = True) -> Any:
         return call.run(backend, _carrier)
     if kernel:
         return _wrap(backend, call.run(backend, _carrier), rewrap)
-    names = ", ".join(_TORCH_NAME[d] for d in sorted(_exotic_dtypes(call.args, call.kwargs)))
-    token = _MISSING_KERNEL.set(f'"{call.op}" not implemented for {names}')
+    token = _MISSING_KERNEL.set(_not_implemented(call.op, _exotic_dtypes(call.args, call.kwargs)))
     try:
         return _wrap(backend, call.run(backend, _carrier), rewrap)
     finally:

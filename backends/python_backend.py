@@ -67,15 +67,12 @@ from tensorparity.backends.pytensor import (
     take,
     wrap_int,
 )
-from tensorparity.backends.semantics import promotion
+from tensorparity.backends.semantics import checks, promotion
 from tensorparity.backends.semantics.shapes import (
     broadcast_shapes,
-    infer_shape,
-    int_sequence,
     normalize_dim,
     pad_pairs,
     repeat_sizes,
-    sizes_argument,
     view_strides,
     vsplit_bounds,
 )
@@ -204,10 +201,12 @@ class PythonBackend(Backend):
         ``opmath_scalar``: torch's mul and div read a single-element second operand of a
         float16/bfloat16 op in float32, unrounded to the narrow dtype (its ``opmath``).
         """
-        if not isinstance(input, PyTensor):
-            raise TypeError(f"input must be a tensor, got {type(input).__name__}")
-        if not (isinstance(other, PyTensor) or promotion.is_python_number(other)):
-            raise TypeError(f"other must be a tensor or a number, got {type(other).__name__}")
+        checks.check_binary_operands(
+            isinstance(input, PyTensor),
+            type(input),
+            isinstance(other, PyTensor) or promotion.is_python_number(other),
+            type(other),
+        )
         dtype = self._result_type(input, other)
         shape = broadcast_shapes(input.shape, _shape_of(other))
         count = math.prod(shape)
@@ -219,8 +218,10 @@ class PythonBackend(Backend):
         return self._add(input, other, alpha, operator.add)
 
     def sub(self, input: Any, other: Any, *, alpha: Any = 1) -> PyTensor:
-        if isinstance(other, bool) or any(isinstance(t, PyTensor) and t.dtype == "bool" for t in (input, other)):
-            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported.")
+        checks.check_sub_operands(
+            input.dtype if isinstance(input, PyTensor) else None,
+            other.dtype if isinstance(other, PyTensor) else promotion.scalar_dtype(other),
+        )
         return self._add(input, other, alpha, operator.sub)
 
     def _add(self, input: Any, other: Any, alpha: Any, combine: Callable) -> PyTensor:
@@ -252,8 +253,7 @@ class PythonBackend(Backend):
         return PyTensor(finish(map2(function, left, right, count), dtype), shape, dtype)
 
     def div(self, input: Any, other: Any, *, rounding_mode: str | None = None) -> PyTensor:
-        if rounding_mode not in (None, "trunc", "floor"):
-            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+        checks.check_rounding_mode(rounding_mode)
         dtype = self._result_type(input, other) if isinstance(input, PyTensor) else None
         if rounding_mode is None:
             # True division of integers is float division in the default dtype.
@@ -267,11 +267,15 @@ class PythonBackend(Backend):
                 values = safe_map(operator.truediv, float_div, left, right, count)
             return PyTensor(finish(values, dtype), shape, dtype)
         left, right, dtype, shape, count = self._binary(input, other)
-        if promotion.is_complex(dtype) or dtype == "bool":
-            raise RuntimeError(f"div_{rounding_mode}_cpu not implemented for '{dtype}'")
+        checks.check_rounding_division(rounding_mode, dtype)
         if promotion.is_integral(dtype):
-            if count and 0 in (right if isinstance(right, list) else [right]):
-                raise RuntimeError("ZeroDivisionError")
+            checks.check_integer_division(
+                rounding_mode,
+                dtype,
+                count,
+                0 in (right if isinstance(right, list) else [right]),
+                lambda low: any(map2(lambda a, b: a == low and b == -1, left, right, count)),
+            )
             function = operator.floordiv if rounding_mode == "floor" else trunc_int_div
             return PyTensor(wrap_int(map2(function, left, right, count), dtype), shape, dtype)
         if rounding_mode == "floor":
@@ -298,8 +302,7 @@ class PythonBackend(Backend):
         return self._pow_scalar(input, exponent)
 
     def _pow_tensors(self, base: PyTensor, exponent: PyTensor, dtype: str) -> PyTensor:
-        if dtype == "bool":
-            raise RuntimeError("\"pow\" not implemented for 'Bool'")
+        checks.check_pow_dtype(dtype)
         shape = broadcast_shapes(base.shape, exponent.shape)
         count = math.prod(shape)
         left, right = self._operand(base, dtype, shape, count), self._operand(exponent, dtype, shape, count)
@@ -311,8 +314,7 @@ class PythonBackend(Backend):
         return PyTensor(finish(values, dtype), shape, dtype)
 
     def _pow_scalar(self, base: PyTensor, exponent: Any) -> PyTensor:
-        if promotion.is_integral(base.dtype) and isinstance(exponent, int) and exponent < 0:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        checks.check_integer_power(base.dtype, exponent)
         dtype = self._result_type(base, exponent)
         values = cast(base.values(), base.dtype, dtype)
         if exponent == 0:  # torch fills ones, even for NaN
@@ -369,8 +371,7 @@ class PythonBackend(Backend):
 
     def _compare(self, input: Any, other: Any, compare: Callable) -> PyTensor:
         left, right, dtype, shape, count = self._binary(input, other)
-        if promotion.is_complex(dtype):
-            raise RuntimeError("comparison is not implemented for complex tensors")
+        checks.check_comparable(dtype)
         return PyTensor(map2(compare, left, right, count), shape, "bool")
 
     def gt(self, input: Any, other: Any) -> PyTensor:
@@ -380,9 +381,7 @@ class PythonBackend(Backend):
         return self._compare(input, other, operator.lt)
 
     def where(self, condition: PyTensor, input: Any, other: Any) -> PyTensor:
-        # torch still takes a uint8 condition (deprecated, with a warning).
-        if not isinstance(condition, PyTensor) or condition.dtype not in ("bool", "uint8"):
-            raise RuntimeError("where expected condition to be a boolean tensor")
+        checks.check_where_condition(condition.dtype if isinstance(condition, PyTensor) else None)
         for operand in (input, other):
             if not (isinstance(operand, PyTensor) or promotion.is_python_number(operand)):
                 raise TypeError(f"where expected a tensor or a number, got {type(operand).__name__}")
@@ -397,24 +396,16 @@ class PythonBackend(Backend):
         return PyTensor([a if c else b for c, a, b in zip(mask, chosen, otherwise)], shape, dtype)
 
     def masked_select(self, input: PyTensor, mask: PyTensor) -> PyTensor:
-        if not isinstance(mask, PyTensor) or mask.dtype != "bool":
-            raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {getattr(mask, 'dtype', mask)}")
+        checks.check_mask(mask.dtype if isinstance(mask, PyTensor) else type(mask).__name__)
         shape = broadcast_shapes(input.shape, mask.shape)
         values = list(compress(input.expanded(shape), mask.expanded(shape)))
         return PyTensor(values, (len(values),), input.dtype)
 
     # --- linear algebra ------------------------------------------------------------
     def _matmul_checked(self, input: PyTensor, mat2: PyTensor, ndim: int, op: str) -> PyTensor:
-        if input.ndim != ndim or mat2.ndim != ndim:
-            raise RuntimeError(f"{op}: expected {ndim}-D tensors, got {input.ndim}-D and {mat2.ndim}-D")
-        if input.dtype != mat2.dtype:
-            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != {mat2.dtype}")
-        if input.shape[:-2] != mat2.shape[:-2] or input.shape[-1] != mat2.shape[-2]:
-            raise RuntimeError(f"{op}: shapes {input.shape} and {mat2.shape} cannot be multiplied")
+        checks.check_matmul(op, ndim, input.shape, input.dtype, mat2.shape, mat2.dtype)
         *batch, n, k = input.shape
         m = mat2.shape[-1]
-        if input.dtype == "bool" and k and math.prod(batch) * n * m:  # torch zero-fills without its kernel otherwise
-            raise RuntimeError(f"{op} is not implemented for 'Bool'")
         left, right, zero = input.values(), mat2.values(), ZERO[input.dtype]
         # Sums in double are exact enough, unless a float32 product or partial sum could overflow.
         slow = input.dtype in ("float32", "bfloat16", "complex64") and (
@@ -445,12 +436,7 @@ class PythonBackend(Backend):
 
     def det(self, input: PyTensor) -> PyTensor:
         dtype = input.dtype
-        if not (promotion.is_floating(dtype) or promotion.is_complex(dtype)):
-            raise RuntimeError(f"linalg.det: Expected a floating point or complex tensor as input. Got {dtype}")
-        if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
-            raise RuntimeError("linalg.det: A must be batches of square matrices")
-        if dtype in REDUCED and input.numel:  # torch skips LU (and its dtype check) for empty input
-            raise RuntimeError(f"\"lu_cpu\" not implemented for '{dtype}'")
+        checks.check_det(dtype, input.shape)
         n = input.shape[-1]
         values = input.values()
         rounding = {"float32": round_float32, "complex64": round_complex64}.get(dtype)
@@ -489,31 +475,15 @@ class PythonBackend(Backend):
         return input.restrided(shape, strides)
 
     def permute(self, input: PyTensor, dims: Any) -> PyTensor:
-        dims = int_sequence(dims, "permute(): argument 'dims'")
-        if len(dims) != input.ndim:
-            raise RuntimeError(
-                f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired "
-                f"ordering of dimensions i.e. input.dim() = {input.ndim} is not equal to len(dims) = {len(dims)}"
-            )
-        order = [normalize_dim(dim, input.ndim) for dim in dims]
-        if len(set(order)) != len(order):
-            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        order = checks.permute_dims(dims, input.ndim)
         return input.restrided([input.shape[d] for d in order], [input.strides[d] for d in order])
 
     def view(self, input: PyTensor, *shape: Any) -> PyTensor:
-        if not shape:
-            raise TypeError("view() missing its size argument")
-        shape = infer_shape(sizes_argument(shape), input.numel)
-        strides = view_strides(input.shape, input.strides, shape)
-        if strides is None:
-            raise RuntimeError(
-                "view size is not compatible with input tensor's size and stride (at least one dimension spans "
-                "across two contiguous subspaces). Use .reshape(...) instead."
-            )
-        return input.restrided(shape, strides)
+        shape = checks.view_shape(shape, input.numel)
+        return input.restrided(shape, checks.checked_view_strides(input.shape, input.strides, shape))
 
     def reshape(self, input: PyTensor, shape: Any) -> PyTensor:
-        shape = infer_shape(int_sequence(shape, "reshape(): argument 'shape'"), input.numel)
+        shape = checks.reshape_shape(shape, input.numel)
         strides = view_strides(input.shape, input.strides, shape)
         if strides is None:  # no view exists: copy, as torch does
             return PyTensor(input.values(), shape, input.dtype)
@@ -521,23 +491,13 @@ class PythonBackend(Backend):
 
     def cat(self, tensors: Sequence[PyTensor], dim: int = 0) -> PyTensor:
         tensors = list(tensors)
-        if not tensors:
-            raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
         if not all(isinstance(t, PyTensor) for t in tensors):
             raise TypeError("torch.cat(): expected a sequence of Tensors")
+        positions, dim = checks.cat_layout([t.shape for t in tensors], dim)
         dtype = promotion.result_type([(t.dtype, 1) for t in tensors])
-        # torch still skips legacy empty 1-d tensors of shape (0,) in cat, and if all are, checks nothing.
-        kept = [t for t in tensors if t.shape != (0,)]
-        if not kept:
+        if not positions:  # nothing but legacy empties of shape (0,)
             return PyTensor([], (0,), dtype)
-        if any(t.ndim == 0 for t in kept):
-            raise RuntimeError("zero-dimensional tensor cannot be concatenated")
-        dim = normalize_dim(dim, kept[0].ndim)
-        for tensor in kept:
-            if tensor.ndim != kept[0].ndim or any(
-                a != b for axis, (a, b) in enumerate(zip(tensor.shape, kept[0].shape)) if axis != dim
-            ):
-                raise RuntimeError("Sizes of tensors must match except in dimension")
+        kept = [tensors[position] for position in positions]
         outer = math.prod(kept[0].shape[:dim])
         pieces = [(cast(t.values(), t.dtype, dtype), math.prod(t.shape[dim:])) for t in kept]
         result: list = []
@@ -563,50 +523,17 @@ class PythonBackend(Backend):
 
     def pad(self, input: PyTensor, pad: Any, mode: str = "constant", value: Any = None) -> PyTensor:
         pairs = pad_pairs(pad, input.ndim)
-        shape = [size + before + after for size, (before, after) in zip(input.shape, pairs)]
         if mode == "constant":
-            if any(max(-before, 0) + max(-after, 0) > size for size, (before, after) in zip(input.shape, pairs)):
-                raise RuntimeError("narrow(): length must be non-negative.")  # torch crops each side with narrow()
-            if any(size < 0 for size in shape):
-                raise RuntimeError(f"The input size {input.shape} plus negative padding results in a negative output size")
+            shape = checks.pad_constant_shape(input.shape, pairs)
             # F.pad takes the value as a float, so -3 does not wrap into uint8: it overflows.
-            fill = checked_number(0.0 if value is None else value if isinstance(value, complex) else float(value), input.dtype)
+            value = 0.0 if value is None else value if isinstance(value, complex) else float(value)
+            fill = checked_number(value, input.dtype, one_element=math.prod(shape) == 1)
             per_dim = [
                 [(j - before) * stride if 0 <= j - before < size else PAD for j in range(out)]
                 for size, stride, (before, _), out in zip(input.shape, input.strides, pairs, shape)
             ]
             return PyTensor(take(input.data, input.offset, per_dim, fill), shape, input.dtype)
-        # torch raises NotImplementedError for the next checks; RuntimeError here, since the
-        # harness reads a backend's NotImplementedError as a gap of the backend itself.
-        if mode not in ("reflect", "replicate", "circular"):
-            raise RuntimeError(f"Unrecognised padding mode {mode}")
-        if value is not None and value != 0:  # torch accepts value=0 for every mode
-            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument.')
-        padded_dims = len(pad) // 2
-        if padded_dims > 3 or input.ndim not in (padded_dims + 1, padded_dims + 2):
-            raise RuntimeError(f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.")
-        if mode != "circular" and input.dtype == "bool":
-            raise RuntimeError(f"{mode} padding is not implemented for 'Bool'")
-        first = input.ndim - padded_dims
-        if mode != "circular" and 0 in input.shape[1 if input.ndim == padded_dims + 2 else 0 :]:
-            raise RuntimeError(
-                f"Expected a tensor with non-zero dimensions (but a batch) for input, but got: {list(input.shape)}"
-            )
-        for size, (before, after), out in list(zip(input.shape, pairs, shape))[first:]:
-            if mode == "reflect" and (before >= size or after >= size):
-                raise RuntimeError("Padding size should be less than the corresponding input dimension")
-            if mode == "circular" and (before > size or after > size):
-                raise RuntimeError("Padding value causes wrapping around more than once.")
-            kept = size - max(-before, 0) - max(-after, 0)
-            if mode == "circular" and 0 < kept < max(before, after) and math.prod(shape):
-                # torch copies the wrap from its own output, and refuses when the two overlap
-                raise RuntimeError(
-                    "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory location."
-                )
-            if out < 0:
-                raise RuntimeError(f"input (W: {size}) is too small. Calculated output W: {out}")
-        if mode != "circular" and all(out < 1 for out in shape[first:]):
-            raise RuntimeError(f"input {input.shape} is too small. Calculated output {tuple(shape)}")
+        shape = checks.pad_mode_shape(mode, value, len(pad), input.shape, input.dtype, pairs)
         per_dim = [
             [pad_source(mode, j, size, before, after) * stride for j in range(out)]
             for size, stride, (before, after), out in zip(input.shape, input.strides, pairs, shape)
@@ -617,9 +544,7 @@ class PythonBackend(Backend):
     # --- reductions and scans ----------------------------------------------------------
     def cumprod(self, input: PyTensor, dim: int, *, dtype: str | None = None) -> PyTensor:
         result_dtype = self._dtype_argument(dtype) or ("int64" if promotion.is_integral(input.dtype) else input.dtype)
-        dim = normalize_dim(dim, input.ndim)
-        if result_dtype == "bool" and input.ndim and input.numel:  # no bool kernel, reached only with elements
-            raise RuntimeError("\"cumprod_out_cpu\" not implemented for 'Bool'")
+        dim = checks.cumprod_dim(dim, input.shape, result_dtype)
         values = cast(input.values(), input.dtype, result_dtype)
         if input.ndim == 0 or not values:
             return PyTensor(values, input.shape, result_dtype)
@@ -648,17 +573,11 @@ class PythonBackend(Backend):
         return PyTensor(finish(result, result_dtype), input.shape, result_dtype)
 
     def argmax(self, input: PyTensor, dim: int | None = None, keepdim: bool = False) -> PyTensor:
-        if input.dtype == "bool" or promotion.is_complex(input.dtype):
-            raise RuntimeError(f"argmax(): does not support {'bool' if input.dtype == 'bool' else 'complex'} input")
+        dim = checks.argmax_dim(input.dtype, input.shape, dim)
         if dim is None:
-            if input.numel == 0:
-                raise RuntimeError("argmax(): Expected reduction dim to be specified for input.numel() == 0.")
             return PyTensor([argmax_index(input.values())], (1,) * input.ndim if keepdim else (), "int64")
-        dim = normalize_dim(dim, input.ndim)
         if input.ndim == 0:
             return PyTensor([0], (), "int64")
-        if input.shape[dim] == 0:
-            raise IndexError("argmax(): Expected reduction dim to have non-zero size.")
         # Read the reduced dim last, so each run of shape[dim] values is one reduction.
         order = [d for d in range(input.ndim) if d != dim] + [dim]
         values = gather(input.data, [input.shape[d] for d in order], [input.strides[d] for d in order], input.offset)
@@ -685,17 +604,10 @@ class PythonBackend(Backend):
         dtype = self._dtype_argument(dtype) or (
             promotion.DEFAULT_FLOAT if any(isinstance(v, float) for v in (start, end, step)) else "int64"
         )
-        if dtype == "bool" or promotion.is_complex(dtype):
-            raise RuntimeError(f"\"arange_cpu\" not implemented for '{dtype}'")
         # torch validates the numbers as given, then converts them to its accumulate type:
         # int64 for integral dtypes (so a float step of 0.5 truncates to 0), float32 below float32.
+        checks.check_arange(start, end, step, dtype)
         integral = promotion.is_integral(dtype)
-        if step == 0 or (dtype == "int64" and int(step) == 0):
-            raise RuntimeError("step must be nonzero")
-        if not (math.isfinite(start) and math.isfinite(end)):
-            raise RuntimeError(f"unsupported range: {start} -> {end}")
-        if (end - start) * step < 0:
-            raise RuntimeError("upper bound and larger bound inconsistent with step sign")
         if integral:
             xstart, xend, xstep = (checked_number(v, "int64") for v in (start, end, step))
         else:
@@ -705,8 +617,7 @@ class PythonBackend(Backend):
             size = trunc_int_div(xend - xstart + xstep - sign, xstep)
         else:
             size = math.ceil((float(end) - float(start)) / float(step))
-        if size < 0 or size > INT_RANGE["int64"][1]:
-            raise RuntimeError("invalid size, possible overflow?")
+        checks.check_arange_size(size)
         if integral:
             values = cast(wrap_int([xstart + xstep * i for i in range(size)], "int64"), "int64", dtype)
         elif dtype in REDUCED:  # float32 arithmetic, as torch's float accumulate type
@@ -719,41 +630,18 @@ class PythonBackend(Backend):
         if not promotion.is_python_number(fill_value):
             raise TypeError(f"fill_value must be a number, got {type(fill_value).__name__}")
         dtype = self._dtype_argument(dtype) or promotion.scalar_dtype(fill_value)
-        shape = sizes_argument((size,))
-        if any(s < 0 for s in shape):
-            raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}")
+        shape = checks.full_shape(size)
         count = math.prod(shape)
-        # torch quirk: a one-element float16/bfloat16 tensor is filled without the overflow check.
-        fill = cast_number(fill_value, dtype) if count == 1 and dtype in REDUCED else checked_number(fill_value, dtype)
+        fill = checked_number(fill_value, dtype, one_element=count == 1)
         return PyTensor([fill] * count, shape, dtype)
 
     def sparse_coo_tensor(self, indices: PyTensor, values: PyTensor, size: Any = None, *, dtype: str | None = None) -> PySparse:
         dtype = self._dtype_argument(dtype)
-        if indices.ndim != 2:
-            raise RuntimeError("indices must be an int64 tensor of shape (sparse_dim, nnz)")
+        checks.check_sparse_indices(indices.shape, values.shape)
         sparse_dims, nnz = indices.shape
-        if values.ndim == 0 or nnz != values.shape[0]:
-            raise RuntimeError(
-                f"indices and values must have same nnz, but got nnz from indices: {nnz}, "
-                f"nnz from values: {values.shape[0] if values.ndim else 0}"
-            )
         flat = cast(indices.values(), indices.dtype, "int64")  # torch casts any indices to int64; floats truncate
-        rows = [flat[d * nnz : (d + 1) * nnz] for d in range(sparse_dims)]
-        if nnz and min(flat) < 0:
-            raise RuntimeError(f"found negative index {min(flat)}")
-        dense = values.shape[1:]
-        if size is None:
-            size = tuple(max(row) + 1 if nnz else 0 for row in rows) + dense
-        else:
-            size = sizes_argument((size,))
-            if len(size) != sparse_dims + len(dense):
-                raise RuntimeError(
-                    f"number of dimensions must be sparse_dim ({sparse_dims}) + dense_dim ({len(dense)}), but got {len(size)}"
-                )
-            if tuple(size[sparse_dims:]) != dense:
-                raise RuntimeError(f"values has incorrect size, expected {list(size[sparse_dims:])}, got {list(dense)}")
-            if nnz and any(max(row) >= s for row, s in zip(rows, size)):
-                raise RuntimeError("size is inconsistent with indices")
+        rows = [flat[d * nnz : (d + 1) * nnz] for d in range(sparse_dims)] if nnz else []
+        size = checks.sparse_size(sparse_dims, values.shape, size, list(map(min, rows)), list(map(max, rows)))
         target = dtype or values.dtype
         stored = PyTensor(cast(values.values(), values.dtype, target), values.shape, target)
         return PySparse(PyTensor(list(flat), indices.shape, "int64"), stored, tuple(size))
