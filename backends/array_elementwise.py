@@ -82,7 +82,7 @@ class ElementwiseOps(ArrayModuleBase):
             checks.check_integer_division(
                 rounding_mode,
                 dtype,
-                math.prod(broadcast_shapes(left.shape, right.shape)),
+                bool(left.size and right.size),  # operands of broadcastable shapes: the quotients' shape has elements
                 bool((right == 0).any()),
                 lambda low: bool(((left == low) & (right == -1)).any()),
             )

@@ -167,7 +167,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> PyTensor
         checks.check_integer_division(
             rounding_mode,
             dtype,
-            count,
+            count > 0,
             0 in (right if isinstance(right, list) else [right]),
             lambda low: any(map2(lambda a, b: a == low and b == -1, left, right, count)),
         )

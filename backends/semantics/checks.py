@@ -58,13 +58,14 @@ def check_rounding_division(rounding_mode: str, dtype: str) -> None:
 
 
 def check_integer_division(
-    rounding_mode: str, dtype: str, numel: int, zero_divisor: bool, min_over_minus_one: Callable[[int], bool]
+    rounding_mode: str, dtype: str, has_quotients: bool, zero_divisor: bool, min_over_minus_one: Callable[[int], bool]
 ) -> None:
-    """Integer div with a rounding mode, in ``dtype`` over ``numel`` quotients: a zero divisor raises
-    (only where a quotient is computed). int32/int64 min / -1 truncated kills torch with SIGFPE;
-    the torch backend raises there instead, and so do we. ``min_over_minus_one(low)``: whether
-    some dividend equal to ``low`` meets a divisor of -1 (asked only for those dtypes)."""
-    if numel and zero_divisor:
+    """Integer div with a rounding mode, in ``dtype``: a zero divisor raises, where any quotient is
+    computed (``has_quotients``: the broadcast shape has elements). int32/int64 min / -1 truncated
+    kills torch with SIGFPE; the torch backend raises there instead, and so do we.
+    ``min_over_minus_one(low)``: whether some dividend equal to ``low`` meets a divisor of -1
+    (asked only for those dtypes)."""
+    if has_quotients and zero_divisor:
         raise RuntimeError("ZeroDivisionError")
     low = _TRAPPING_DIVIDEND.get(dtype)
     if rounding_mode == "trunc" and low is not None and min_over_minus_one(low):
@@ -125,9 +126,11 @@ def scalar_overflows(
             overflows = not (math.isfinite(value) and low <= value <= high)
         else:
             overflows = value > high or value < (low if low < 0 else -high)
+    elif isinstance(value, complex):
+        overflows = any(math.isfinite(part) and not low <= part <= high for part in (value.real, value.imag))
     else:  # compared in double, as torch converts the Scalar to double first
-        parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
-        overflows = any(math.isfinite(part) and not low <= part <= high for part in map(float, parts))
+        value = float(value)
+        overflows = math.isfinite(value) and not low <= value <= high
     if overflows and not (one_element and dtype in ("float16", "bfloat16")):
         raise RuntimeError(f"value cannot be converted to type {dtype} without overflow")
     return overflows
