@@ -9,8 +9,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BACKENDS = ROOT / "backends"
+import tensorparity.backends
+
+BACKENDS = Path(tensorparity.backends.__file__).resolve().parent  # the backends/ folder, wherever this test lives
 # The contract and the oracle; every other module under backends/ belongs to a reference backend.
 CONTRACT = {"__init__", "base", "neutral", "autodiff", "registry", "torch_backend"}
 

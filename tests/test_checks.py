@@ -15,16 +15,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorparity.backends
 from tensorparity.backends.neutral import NeutralTensor
 from tensorparity.backends.numpy_backend import NumpyBackend
 from tensorparity.backends.python_backend import PythonBackend
 from tensorparity.backends.semantics import checks
 
-ROOT = Path(__file__).resolve().parent.parent
-SEMANTICS = ROOT / "backends" / "semantics"
+BACKENDS_DIR = Path(tensorparity.backends.__file__).resolve().parent  # the backends/ folder, wherever this test lives
+SEMANTICS = BACKENDS_DIR / "semantics"
 # The contract and the oracle: every other module under backends/ is a reference backend's.
 NOT_REFERENCE = {"__init__.py", "base.py", "neutral.py", "autodiff.py", "registry.py", "torch_backend.py"}
-REFERENCE_MODULES = sorted(path for path in (ROOT / "backends").glob("*.py") if path.name not in NOT_REFERENCE)
+REFERENCE_MODULES = sorted(path for path in BACKENDS_DIR.glob("*.py") if path.name not in NOT_REFERENCE)
 BACKENDS = [NumpyBackend(), PythonBackend()]
 
 
