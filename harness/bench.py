@@ -143,7 +143,7 @@ def prepare(backend: str | Backend, op: str, size: int | str, root: Path | None 
 
         def call() -> Any:
             result = method(*args, **kwargs)
-            synchronize()  # GPU work is queued: the clock must wait for it
+            synchronize(result)  # GPU work is queued: the clock must wait for it
             return result
 
     else:
