@@ -61,11 +61,11 @@ def measure_runner(backend_names: list[str], repeat: int, spec_path: str | None)
     from tensorparity.backends.registry import load_backend
     from tensorparity.harness import workers
     from tensorparity.harness.cases import expand
-    from tensorparity.harness.runner import run
+    from tensorparity.harness.runner import run, run_case
     from tensorparity.harness.spec import load_spec
 
     backends = [load_backend(name) for name in backend_names]
-    workers.prestart(backends)
+    workers.prestart(backends, run_case)
     cases = expand(load_spec(spec_path))
     total = len(cases) * len(backends)
     for backend in backends:
@@ -76,7 +76,7 @@ def measure_runner(backend_names: list[str], repeat: int, spec_path: str | None)
     run(cases, backends)  # warm-up
     times["in-process"] = _best(lambda: run(cases, backends), repeat)
     for jobs in (1, 2):
-        with workers.WorkerPool(backends, jobs=jobs, timeout=10.0).start() as pool:
+        with workers.WorkerPool(backends, jobs=jobs, timeout=10.0, run_case=run_case).start() as pool:
             first = run(cases, backends, pool=pool)  # warm-up: each worker imports and makes its first calls
             assert len(first) == total
             pids = [worker.process.pid for worker in pool._slots if worker is not None]
