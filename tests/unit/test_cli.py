@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 from tensorparity.harness.cli import main
 from tensorparity.harness.spec import load_spec
+
+import tensorparity
 
 RESULT_FIELDS = {
     "op",
@@ -108,6 +111,22 @@ def test_backends_lists_builtins(capsys):
     assert main(["backends"]) == 0
     out = capsys.readouterr().out
     assert "numpy" in out and "tensorparity.backends.numpy_backend:NumpyBackend" in out and "available" in out
+
+
+def test_backends_has_a_header_row_over_its_columns(capsys):
+    assert main(["backends"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split() == ["name", "module:Class", "source", "status"]
+    numpy_row = next(row for row in rows if row.startswith("numpy "))
+    for column, value in (("module:Class", "tensorparity.backends."), ("source", "built-in"), ("status", "available")):
+        assert header.index(column) == numpy_row.index(value)
+
+
+def test_version_prints_the_package_version_and_exits_0():
+    completed = subprocess.run([sys.executable, "-m", "tensorparity", "--version"], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == f"tensorparity {tensorparity.__version__}\n"
+    assert re.fullmatch(r"tensorparity \d+\.\d+\.\d+\S*\n", completed.stdout)
 
 
 def test_python_dash_m_harness():
