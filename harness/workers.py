@@ -314,6 +314,10 @@ class WorkerPool:
             self._step()
         return self.info.get(index)
 
+    def pids(self) -> list[int]:
+        """The process ids of the workers running now."""
+        return [worker.process.pid for worker in self._slots if worker is not None and not worker.dead]
+
     def index(self, backend: Backend) -> int:
         """The position of ``backend`` (this very object) among the pool's backends."""
         for index, candidate in enumerate(self.backends):
