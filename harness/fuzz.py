@@ -15,6 +15,10 @@ that wraps past what its negative pads keep (torch reads memory it does not own)
 complex extremes (±max parts; torch's vectorized and scalar loops disagree), and
 quint4x2 (see ``FUZZ_DTYPES``). The oracle runs torch on one thread: the tensors
 are tiny, and its thread pool only adds waits.
+
+One module over 400 lines: what to draw (plans from the signatures), the judging
+loop and the shrunk failure's write-up work on the same plan and case records;
+from outside, only ``fuzz`` and its report are used.
 """
 
 from __future__ import annotations

@@ -21,6 +21,10 @@ their strides on the way (NumPy would send a strided view as a contiguous copy).
 A worker gets the harness's current environment, with OpenMP told not to spin
 and, for several workers, each its share of the cores for thread pools. No
 worker outlives the harness, even after ``kill -9``: see ``_die_with_parent``.
+
+One module over 400 lines, on purpose: both ends of one private protocol (the
+framing, the worker's loop, the parent's scheduling, deadlines and recovery),
+whose invariants (message order, chunk accounting) hold only together.
 """
 
 from __future__ import annotations
