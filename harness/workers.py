@@ -88,7 +88,7 @@ def prestart(backends: Sequence[Backend] = (), run_case: CaseRunner | None = Non
     ctx = context()
     if ctx.get_start_method() != "forkserver":
         return
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver  # here: only where the platform has a fork server
 
     harness = ["tensorparity.harness.workers", *([run_case.__module__] if run_case is not None else [])]
     modules = [*harness, *dict.fromkeys(type(b).__module__ for b in backends)]
@@ -163,7 +163,7 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         return
-    from multiprocessing import forkserver, parent_process
+    from multiprocessing import forkserver, parent_process  # here: on Linux only, as the prctl
 
     server = getattr(forkserver, "_forkserver", None)
     sentinel = getattr(parent_process(), "_sentinel", None)  # a copy of the same pipe
