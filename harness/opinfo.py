@@ -160,7 +160,7 @@ def build_suite(
 ) -> OpInfoSuite:
     """Every OpInfo sample of the selected spec ops as a case, judged against torch's live answer."""
     import torch
-    from tensorparity.backends.torch_backend import TorchBackend
+    from tensorparity.harness.oracle import TorchBackend
 
     started = time.perf_counter()
     database = opinfo_database()
@@ -214,7 +214,7 @@ def _generate(info: Any, kind: str, torch_dtype: Any, label: str, dtype: str) ->
 
 
 def _add(suite, spec, op, info, label, kind, dtype, index, sample, error_input, oracle_backend, max_numel) -> None:
-    from tensorparity.harness.record import oracle
+    from tensorparity.harness.oracle import oracle
 
     suite.samples += 1
     where = (op.op, label, kind, dtype or "none", index)
