@@ -89,14 +89,17 @@ class ArrayModuleBase(Backend):
             return operand  # what asarray + astype(copy=False) return too, without the two calls
         return self.xp.asarray(operand).astype(target, copy=False)
 
-    def _binary_operands(self, input: Any, other: Any) -> tuple[Any, Any, str]:
+    def _binary_operands(self, input: Any, other: Any, number_input: bool = False) -> tuple[Any, Any, str]:
+        """Both operands in their promoted dtype. ``number_input``: ``input`` may be a Python number
+        too (torch.add(5.1, t), torch.add(2, 3)), as torch's add, sub, mul and div take it; comparisons do not."""
+        input_ok = self._is_tensor(input) or (number_input and promotion.is_python_number(input))
         checks.check_binary_operands(
-            self._is_tensor(input), type(input), self._is_tensor(other) or promotion.is_python_number(other), type(other)
+            input_ok, type(input), self._is_tensor(other) or promotion.is_python_number(other), type(other)
         )
         dtype = self._result_type(input, other)
-        other_shape = getattr(other, "shape", ())  # a Python number broadcasts with any shape
-        if other_shape != input.shape:  # torch's check and message; equal shapes need neither
-            broadcast_shapes(input.shape, other_shape)
+        input_shape, other_shape = getattr(input, "shape", ()), getattr(other, "shape", ())  # a number broadcasts
+        if other_shape != input_shape:  # torch's check and message; equal shapes need neither
+            broadcast_shapes(input_shape, other_shape)
         return self._as(input, dtype), self._as(other, dtype), dtype
 
     def _checked_scalar(self, value: Any, dtype: str, one_element: bool = False) -> Any:

@@ -20,7 +20,7 @@ class ElementwiseOps(ArrayModuleBase):
 
     @exotic.lifted
     def add(self, input: Any, other: Any, *, alpha: Any = 1) -> Any:
-        left, right, dtype = self._binary_operands(input, other)
+        left, right, dtype = self._binary_operands(input, other, number_input=True)
         promotion.check_alpha(alpha, dtype)
         if dtype == "bool":
             return left | (right & bool(alpha))
@@ -47,13 +47,13 @@ class ElementwiseOps(ArrayModuleBase):
             self._name(input) if self._is_tensor(input) else None,
             self._name(other) if self._is_tensor(other) else promotion.scalar_dtype(other),
         )
-        left, right, dtype = self._binary_operands(input, other)
+        left, right, dtype = self._binary_operands(input, other, number_input=True)
         promotion.check_alpha(alpha, dtype)
         return self._plus_scaled(self.xp.subtract, left, right, alpha, dtype)
 
     @exotic.lifted
     def mul(self, input: Any, other: Any) -> Any:
-        left, right, dtype = self._binary_operands(input, other)
+        left, right, dtype = self._binary_operands(input, other, number_input=True)
         if dtype == "bool":
             return left & right
         if dtype in HALF and math.prod(self.xp.shape(other)) == 1:
@@ -68,7 +68,7 @@ class ElementwiseOps(ArrayModuleBase):
 
     @exotic.lifted
     def div(self, input: Any, other: Any, *, rounding_mode: str | None = None) -> Any:
-        left, right, dtype = self._binary_operands(input, other)
+        left, right, dtype = self._binary_operands(input, other, number_input=True)
         if rounding_mode is None:
             if promotion.is_integral(dtype):  # integers divide as floats: each operand cast from its own value
                 dtype = promotion.DEFAULT_FLOAT
@@ -93,10 +93,34 @@ class ElementwiseOps(ArrayModuleBase):
             return quotient
         if dtype in HALF and math.prod(self.xp.shape(other)) == 1:  # in float32, by the divisor's own value
             left, right = left.astype(np.float32), self.xp.asarray(other).astype(np.float32)
+        elif dtype in HALF and rounding_mode == "floor":
+            return self._half_floor_divide(left, right, dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
             if rounding_mode == "trunc":
                 return self.xp.trunc(self.xp.true_divide(left, right)).astype(self._dtype(dtype))
             return self.xp.floor_divide(left, right).astype(self._dtype(dtype))
+
+    def _half_floor_divide(self, left: Any, right: Any, dtype: str) -> Any:
+        """torch's float16/bfloat16 floor division by a divisor of more than one element: c10's
+        div_floor_floating on the narrow dtype itself, every intermediate rounded to it (its one-element
+        divisor path computes in float32 instead: above)."""
+        xp, narrow = self.xp, self._dtype(dtype)
+
+        def rounded(values: Any) -> Any:
+            return values.astype(narrow).astype(np.float32)
+
+        a, b = xp.broadcast_arrays(left.astype(np.float32), right.astype(np.float32))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            basic = rounded(a / b)
+            mod = xp.fmod(a, b)
+            floor = xp.where(xp.isinf(basic) & ~xp.isinf(a), a, rounded(a - mod))
+            div = rounded(floor / b)
+            div = xp.where((mod != 0) & ((b < 0) != (mod < 0)), rounded(div - 1), div)
+            floordiv = xp.floor(div)
+            floordiv = xp.where(rounded(div - floordiv) > 0.5, rounded(floordiv + 1), floordiv)
+            floordiv = xp.where(div == 0, xp.copysign(xp.zeros_like(basic), basic), floordiv)
+            floordiv = xp.where(b == 0, basic, floordiv)
+        return floordiv.astype(narrow)
 
     @exotic.lifted
     def pow(self, input: Any, exponent: Any) -> Any:
@@ -134,6 +158,11 @@ class ElementwiseOps(ArrayModuleBase):
                 odd = (right % 2) != 0
                 fallback = self.xp.where(left == 1, 1, self.xp.where(left == -1, self.xp.where(odd, -1, 1), 0))
                 return self.xp.where(negative, fallback, result).astype(self._dtype(dtype))
+        if promotion.is_complex(dtype):
+            # torch's complex pow is exp(exponent * log(base)): 0 ** 0 is nan+nanj, not NumPy's 1
+            result = self.xp.power(left, right, dtype=self._dtype(dtype))
+            zero = (left == 0) & (right == 0)
+            return self.xp.where(zero, self.xp.asarray(complex(math.nan, math.nan), dtype=result.dtype), result)
         return self.xp.power(left, right, dtype=self._dtype(dtype))
 
     @exotic.lifted

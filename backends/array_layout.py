@@ -38,6 +38,9 @@ class LayoutOps(ArrayModuleBase):
     @exotic.lifted
     def cat(self, tensors: Any, dim: int = 0) -> Any:
         tensors = list(tensors)
+        for position, tensor in enumerate(tensors):
+            if not self._is_tensor(tensor):  # torch's argument parser: cat([t, None])
+                raise TypeError(f"expected Tensor as element {position} in argument 0, but got {type(tensor).__name__}")
         kept, dim = checks.cat_layout([t.shape for t in tensors], dim)
         if all(t.dtype == tensors[0].dtype for t in tensors):  # the common case: no promotion to walk
             dtype = self._name(tensors[0])

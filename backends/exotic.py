@@ -195,6 +195,11 @@ def lift(op: str, method: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(method)
     def lifted(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        if op in _PROMOTING and _promotes_to_complex32(backend, op, args):
+            rule = SUPPORT["complex32"].get(op)
+            if rule is None:
+                raise RuntimeError(_not_implemented(op, {"complex32"}))
+            return _RULES[rule](backend, Call(op, method, args, kwargs))
         if _plain(backend.xp.ndarray, args, kwargs):  # nothing exotic can hide in these: no sets built
             return method(backend, *args, **kwargs)
         dtypes = _exotic_dtypes(args, kwargs)
@@ -290,7 +295,30 @@ def _complex32_result(backend: Any, call: Call) -> bool:
         return call.kwargs["dtype"] == "complex32"
     data = call.args[_DATA_ARGS[call.op]] if call.op in _DATA_ARGS else call.args
     operands = [(t.dtype if isinstance(t, Exotic) else backend._name(t), t.ndim) for t in call.tensors(backend, data)]
-    return promotion.result_type(operands) == "complex32"
+    if call.op in _PROMOTING:  # Python numbers take part in these ops' promotion (float16 with 2j is complex32)
+        operands += [value for value in data if promotion.is_python_number(value)]
+    return bool(operands) and promotion.result_type(operands) == "complex32"
+
+
+# Ops whose result dtype is the promotion of their operands, Python numbers included.
+_PROMOTING = frozenset({"add", "sub", "mul", "div", "pow", "where"})
+
+
+def _promotes_to_complex32(backend: Any, op: str, args: tuple) -> bool:
+    """Whether plain operands give torch a complex32 result: a float16 tensor with a Python complex
+    number or a 0-d complex tensor (torch takes float16's complex counterpart). Cheap when they do not."""
+    data = args[_DATA_ARGS[op]] if op in _DATA_ARGS else args
+    half = complex_ = False
+    for value in data:
+        if type(value) is complex:
+            complex_ = True
+        elif backend._is_tensor(value):
+            half = half or value.dtype == np.float16
+            complex_ = complex_ or value.dtype.kind == "c"
+    if not (half and complex_):
+        return False
+    operands = [(backend._name(v), v.ndim) if backend._is_tensor(v) else v for v in data]
+    return promotion.result_type([v for v in operands if isinstance(v, tuple) or promotion.is_python_number(v)]) == "complex32"
 
 
 def _wrap(backend: Any, result: Any, convert: Callable[[Any], Any]) -> Any:

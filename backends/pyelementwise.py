@@ -13,6 +13,7 @@ from collections.abc import Callable
 from itertools import compress, repeat
 from typing import Any
 
+from tensorparity.backends.base import UnsupportedDtype
 from tensorparity.backends.pymath import (
     complex_div,
     complex_exp,
@@ -34,6 +35,7 @@ from tensorparity.backends.pytensor import (
     COMPLEXES,
     ONE,
     REDUCED,
+    SUPPORTED,
     Operand,
     PyTensor,
     cast,
@@ -74,7 +76,10 @@ def _complex_mul(left: Operand, right: Operand, dtype: str, count: int, flat: bo
 
 
 def _result_type(*operands: Any) -> str:
-    return promotion.result_type([(op.dtype, op.ndim) if isinstance(op, PyTensor) else op for op in operands])
+    dtype = promotion.result_type([(op.dtype, op.ndim) if isinstance(op, PyTensor) else op for op in operands])
+    if dtype not in SUPPORTED:  # complex32, from float16 with a complex number: a dtype this backend does not hold
+        raise UnsupportedDtype("python", dtype)
+    return dtype
 
 
 def _operand(value: Any, dtype: str, shape: tuple[int, ...], count: int, checked: bool = False) -> Operand:
@@ -86,20 +91,23 @@ def _operand(value: Any, dtype: str, shape: tuple[int, ...], count: int, checked
     return checked_number(value, dtype) if checked else cast_number(value, dtype)
 
 
-def _binary(input: Any, other: Any, opmath_scalar: bool = False) -> tuple[Operand, Operand, str, tuple, int]:
+def _binary(
+    input: Any, other: Any, opmath_scalar: bool = False, number_input: bool = False
+) -> tuple[Operand, Operand, str, tuple, int]:
     """Both operands of an elementwise op, promoted and broadcast: (left, right, dtype, shape, count).
 
     ``opmath_scalar``: torch's mul and div read a single-element second operand of a
     float16/bfloat16 op in float32, unrounded to the narrow dtype (its ``opmath``).
+    ``number_input``: ``input`` may be a Python number (torch.add(5.1, t)); comparisons refuse one.
     """
     checks.check_binary_operands(
-        isinstance(input, PyTensor),
+        isinstance(input, PyTensor) or (number_input and promotion.is_python_number(input)),
         type(input),
         isinstance(other, PyTensor) or promotion.is_python_number(other),
         type(other),
     )
     dtype = _result_type(input, other)
-    shape = broadcast_shapes(input.shape, _shape_of(other))
+    shape = broadcast_shapes(_shape_of(input), _shape_of(other))
     count = math.prod(shape)
     right_dtype = "float32" if opmath_scalar and dtype in REDUCED and _is_single(other) else dtype
     return _operand(input, dtype, shape, count), _operand(other, right_dtype, shape, count), dtype, shape, count
@@ -118,7 +126,7 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> PyTensor:
 
 
 def _add(input: Any, other: Any, alpha: Any, combine: Callable) -> PyTensor:
-    left, right, dtype, shape, count = _binary(input, other)
+    left, right, dtype, shape, count = _binary(input, other, number_input=True)
     promotion.check_alpha(alpha, dtype)
     if dtype == "bool":
         return PyTensor(map2(operator.or_, left, right if alpha else False, count), shape, dtype)
@@ -139,7 +147,7 @@ def _add(input: Any, other: Any, alpha: Any, combine: Callable) -> PyTensor:
 
 
 def mul(input: Any, other: Any) -> PyTensor:
-    left, right, dtype, shape, count = _binary(input, other, opmath_scalar=True)
+    left, right, dtype, shape, count = _binary(input, other, opmath_scalar=True, number_input=True)
     if dtype in COMPLEXES:
         flat = all(_shape_of(operand) == shape or _is_single(operand) for operand in (input, other))
         return PyTensor(_complex_mul(left, right, dtype, count, flat), shape, dtype)
@@ -154,14 +162,16 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> PyTensor
         # True division of integers is float division in the default dtype.
         if dtype is not None and promotion.is_integral(dtype):
             input = PyTensor(cast(input.values(), input.dtype, "float32"), input.shape, "float32")
-        left, right, dtype, shape, count = _binary(input, other, opmath_scalar=True)
+        elif dtype is None and promotion.is_python_number(input) and promotion.is_integral(_result_type(input, other)):
+            input = float(input)  # torch.div(7, t) of integers: float division in the default dtype
+        left, right, dtype, shape, count = _binary(input, other, opmath_scalar=True, number_input=True)
         if dtype in COMPLEXES:
             single = dtype == "complex64"
             values = map2(lambda a, b: complex_div(a, b, single), left, right, count)
         else:
             values = safe_map(operator.truediv, float_div, left, right, count)
         return PyTensor(finish(values, dtype), shape, dtype)
-    left, right, dtype, shape, count = _binary(input, other)
+    left, right, dtype, shape, count = _binary(input, other, number_input=True)
     checks.check_rounding_division(rounding_mode, dtype)
     if promotion.is_integral(dtype):
         checks.check_integer_division(
@@ -173,13 +183,44 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> PyTensor
         )
         function = operator.floordiv if rounding_mode == "floor" else trunc_int_div
         return PyTensor(wrap_int(map2(function, left, right, count), dtype), shape, dtype)
+    narrow = dtype in REDUCED and not _is_single(other)  # torch's kernel on the narrow dtype itself
     if rounding_mode == "floor":
+        if narrow:
+            return PyTensor(finish(map2(lambda a, b: _narrow_floor_div(a, b, dtype), left, right, count), dtype), shape, dtype)
         return PyTensor(finish(map2(float_floor_div, left, right, count), dtype), shape, dtype)
-    # trunc(a / b) with the quotient in torch's compute precision (float32 below float64).
+    # trunc(a / b) with the quotient in torch's compute precision (float32 below float64), or
+    # rounded to float16/bfloat16 where the divisor has more than one element.
     quotients = safe_map(operator.truediv, float_div, left, right, count)
-    if dtype != "float64":
+    if narrow:
+        quotients = finish(quotients, dtype)
+    elif dtype != "float64":
         quotients = round_float32(quotients)
     return PyTensor(finish([float_trunc_div(q, 1.0) for q in quotients], dtype), shape, dtype)
+
+
+def _narrow_floor_div(a: float, b: float, dtype: str) -> float:
+    """c10's div_floor_floating on float16/bfloat16 values, every intermediate rounded to the dtype
+    (torch's kernel for a divisor of more than one element)."""
+
+    def rounded(value: float) -> float:
+        return finish([value], dtype)[0]
+
+    basic = rounded(float_div(a, b))
+    if b == 0:
+        return basic
+    if a != a or b != b:
+        return math.nan
+    mod = math.nan if math.isinf(a) else a if math.isinf(b) else math.fmod(a, b)
+    floor = a if math.isinf(basic) and not math.isinf(a) else rounded(a - mod)
+    div = rounded(floor / b)
+    if mod != 0 and (b < 0) != (mod < 0):
+        div = rounded(div - 1)
+    if div == 0:
+        return math.copysign(0.0, basic)
+    floordiv = float(math.floor(div)) if math.isfinite(div) else div
+    if rounded(div - floordiv) > 0.5:
+        floordiv = rounded(floordiv + 1)
+    return floordiv
 
 
 def pow(input: Any, exponent: Any) -> PyTensor:

@@ -208,7 +208,7 @@ def cat_layout(shapes: Sequence[Sequence[int]], dim: int) -> tuple[list[int], in
     torch still skips legacy empty 1-d tensors of shape (0,), and checks nothing more where
     nothing else is left: ([], 0). The others must agree in all sizes but ``dim``'s."""
     if not shapes:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")  # torch's class, as its Python binding raises
     kept = [position for position, shape in enumerate(shapes) if tuple(shape) != (0,)]
     if not kept:
         return kept, 0
