@@ -282,20 +282,23 @@ def _first_dtype(value: Any) -> str | None:
     return None
 
 
-# Differences torch's samples show that are declared, not bugs to fix: (op, backend or None, dtype or None, reason).
+# Differences torch's samples show that are declared, not bugs to fix: (op, backend, dtypes, reason). Non-strict
+# xfails: a sample that differs is xfail with the reason, one that agrees stays a pass.
 DECLARED = [
     (
-        "mul",
-        None,
-        "complex64",
-        "torch's complex64 products that overflow depend on the memory layout (vectorized contiguous path vs strided scalar"
-        " path): a backend can follow one of them (spec: mul[complex_overflow] pins the contiguous one)",
+        "pow",
+        "python",
+        ("complex64",),
+        "the pure-Python backend computes complex pow in double (cmath) and rounds once; torch's complex64 pow computes"
+        " exp(b * log(a)) in float32 and differs by 2-4e-6 relative on some samples, beyond complex64's rtol of 1.3e-6",
     ),
 ]
 
 
 def declared_xfails(op: str) -> tuple:
-    return ()
+    from tensorparity.harness.spec import Xfail
+
+    return tuple(Xfail(reason, backend, dtypes, (), strict=False) for name, backend, dtypes, reason in DECLARED if name == op)
 
 
 def map_sample(op: OpSpec, opinfo_name: str, sample: Any) -> tuple[tuple, dict]:

@@ -109,3 +109,18 @@ def test_old_torch_is_refused(monkeypatch):
     monkeypatch.setattr(torch, "__version__", "2.1.0")
     with pytest.raises(opinfo.OpInfoUnavailable, match="needs torch >= 2.4"):
         opinfo.opinfo_database()
+
+
+def test_a_declared_difference_is_a_non_strict_xfail(spec):
+    import dataclasses
+
+    from tensorparity.backends.numpy_backend import NumpyBackend
+    from tensorparity.harness.cases import expand
+    from tensorparity.harness.spec import Xfail
+
+    seed = next(c for c in expand(spec, ["add"]) if c.name == "seed_3_1")
+    declared = dataclasses.replace(seed, xfails=(Xfail("declared", None, (), (), strict=False),))
+    passing, failing = run([declared], [NumpyBackend()])[0], run([declared], [OneElementOffAdd()])[0]
+    assert passing.outcome == "pass"  # a strict xfail would make this an xpass, a failure
+    assert failing.outcome == "xfail" and failing.message.endswith("(xfail: declared)")
+    assert {x.strict for x in opinfo.declared_xfails("pow")} == {False}
