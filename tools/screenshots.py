@@ -6,8 +6,9 @@ Runs the numpy, python and a deliberately buggy backend (tests/buggy_backend.py)
 the whole spec, writes the docs site with those results (which holds the report), and
 takes each page's top at a desktop (1366 px) and a phone (400 px) viewport in headless
 Chromium (tools/check_widths.py), plus the report's heatmaps as readers with
-deuteranopia and in greyscale see them. PNGs are reduced to a palette to stay small;
-names carry the label and the date: ``report-after-desktop-2026-11-30.png``.
+deuteranopia and in greyscale see them; with ``--label after``, the bench plot of
+timings shaped like issue 16's (a noisy torch time). PNGs are reduced to a palette to
+stay small; names carry the label and the date: ``report-after-desktop-2026-11-30.png``.
 ``--site DIR`` shoots an existing site instead (e.g. one the code before a change wrote).
 """
 
@@ -70,6 +71,29 @@ def colour_blind(source: Path, target: Path, box: tuple[int, int, int, int]) -> 
     both.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(target, optimize=True)
 
 
+def bench_rows() -> list:
+    """Timings shaped like the issue's: numpy mm at 0.0037x torch from a torch time of 6.95 ms +-102%."""
+    from tensorparity.harness.bench import Row, add_ratios
+
+    rows = []
+    for op, torch_s, numpy_s, torch_spread in (
+        ("add", 2.0e-6, 2.4e-6, 0.02),
+        ("mm", 6.95e-3, 2.6e-5, 1.02),
+        ("exp", 3.0e-6, 2.6e-6, 0.03),
+        ("cat", 4.0e-6, 5.0e-6, 0.02),
+        ("det", 9.0e-6, 1.4e-5, 0.04),
+    ):
+        for backend, median, spread in (
+            ("torch", torch_s, torch_spread),
+            ("numpy", numpy_s, 0.03),
+            ("python", numpy_s * 30, 0.03),
+        ):
+            low, high = median * (1 - spread), median * (1 + spread)
+            rows.append(Row(op, 100, backend, "ok", median, low, high, low, 10, 7))
+    add_ratios(rows)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--label", required=True, help="before or after: part of each file name")
@@ -90,6 +114,14 @@ def main(argv: list[str] | None = None) -> int:
                 target = args.out / f"{name}-{args.label}-{viewport}-{args.date}.png"
                 small_png(raw, target, (width, height))
                 print(f"{target.stat().st_size // 1024:5d} KB  {target}")
+        if args.label == "after":
+            from tensorparity.harness.bench import plot
+
+            raw = Path(folder) / "bench.png"
+            plot(bench_rows(), raw, {"numpy": "2.x", "torch": "2.x", "cpus": 2})
+            target = args.out / f"bench-{args.label}-{args.date}.png"
+            small_png(raw, target)
+            print(f"{target.stat().st_size // 1024:5d} KB  {target}")
         heat = Path(folder) / "report-heatmaps.png"
         screenshot(site / "report.html", heat, 1920, 760, fragment=args.heatmaps)
         target = args.out / f"report-{args.label}-colourblind-{args.date}.png"
