@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from tensorparity.backends.base import NotImplementedOp
+from tensorparity.backends.errors import NotImplementedOp
 from tensorparity.backends.neutral import Graph, NeutralTensor, Ref, Step
 
 # A rule gets (backend, cotangent, args, kwargs, output) and returns one

@@ -12,52 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from tensorparity.backends import autodiff
+from tensorparity.backends.errors import NotImplementedOp, UnsupportedDtype
 from tensorparity.backends.neutral import NeutralSparse, NeutralTensor, map_tensors
+from tensorparity.backends.spec_files import OP_IDS
 
-# Every op id the spec knows; a backend method of each name is the op.
-OP_IDS: tuple[str, ...] = (
-    "add",
-    "sub",
-    "mul",
-    "mm",
-    "transpose",
-    "div",
-    "arange",
-    "sparse_coo_tensor",
-    "numel",
-    "exp",
-    "cat",
-    "view",
-    "reshape",
-    "gt",
-    "lt",
-    "det",
-    "full",
-    "masked_select",
-    "bmm",
-    "vsplit",
-    "repeat",
-    "cumprod",
-    "permute",
-    "where",
-    "pad",
-    "argmax",
-    "grad",
-    "pow",
-)
-
-
-class NotImplementedOp(NotImplementedError):
-    """Raised by (or for) a backend that has not written an op yet: always "not implemented"."""
-
-
-class UnsupportedDtype(NotImplementedError):
-    """Raised by a backend for a dtype it cannot represent honestly."""
-
-    def __init__(self, backend: str, dtype: str) -> None:
-        super().__init__(f"unsupported dtype {dtype} on backend {backend}")
-        self.dtype = dtype
-
+__all__ = ["OP_IDS", "Backend", "NotImplementedOp", "UnsupportedDtype"]
 
 class Backend:
     """Base class of every backend. Subclasses set ``name`` and implement ops.
@@ -85,6 +45,16 @@ class Backend:
             owner = next(k for k in cls.__mro__ if "version" in k.__dict__)
             if _top_package(owner) != _top_package(cls):
                 cls.version = _own_version(owner)  # type: ignore[method-assign]
+
+    def synchronize(self, result: Any) -> None:
+        """Return once ``result``, and every piece of work queued before it, is computed.
+
+        A library that returns before its work is done (CuPy's streams, JAX's
+        ``block_until_ready``, a GPU queue) overrides this; ``tensorparity bench`` and the
+        asv suite call it on the last result of every timed repeat before the clock stops,
+        so a figure is the work's, not its dispatch's. The default does nothing.
+        """
+        return None
 
     # --- conversion -----------------------------------------------------
     def tensor_from_neutral(self, tensor: NeutralTensor) -> Any:
@@ -117,8 +87,6 @@ class Backend:
         The default is reverse mode over this backend's own ops (``backends.autodiff``),
         so a backend that implements the forward ops gets gradients for free.
         """
-        from tensorparity.backends import autodiff
-
         return autodiff.grad(self, graph)
 
     # Helpers the shared autodiff needs beyond the op ids. The defaults go

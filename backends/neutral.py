@@ -2,7 +2,7 @@
 
 A tensor is a NumPy array plus the torch dtype name it stands for. NumPy has no
 complex32 or quantized dtypes, so some dtypes are stored in a wider or plainer
-NumPy form (``STORAGE``); the torch name says how to read it.
+NumPy form (``STORAGE``, from the dtype table); the torch name says how to read it.
 """
 
 from __future__ import annotations
@@ -10,36 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import ml_dtypes
 import numpy as np
+from tensorparity.backends import dtypes
 
-# torch dtype name -> the NumPy dtype its neutral array is stored in.
-# complex32 is stored as float16 pairs in a trailing axis of length 2;
-# quantized dtypes as their integer representation plus scale and zero point.
-STORAGE: dict[str, np.dtype] = {
-    "float32": np.dtype(np.float32),
-    "float64": np.dtype(np.float64),
-    "float16": np.dtype(np.float16),
-    "bfloat16": np.dtype(ml_dtypes.bfloat16),
-    "complex32": np.dtype(np.float16),
-    "complex64": np.dtype(np.complex64),
-    "complex128": np.dtype(np.complex128),
-    "uint8": np.dtype(np.uint8),
-    "int8": np.dtype(np.int8),
-    "int16": np.dtype(np.int16),
-    "int32": np.dtype(np.int32),
-    "int64": np.dtype(np.int64),
-    "bool": np.dtype(np.bool_),
-    "quint8": np.dtype(np.uint8),
-    "qint8": np.dtype(np.int8),
-    "qint32": np.dtype(np.int32),
-    "quint4x2": np.dtype(np.uint8),
-}
-
-QUANTIZED = frozenset({"quint8", "qint8", "qint32", "quint4x2"})
-# The integer representation's range of each quantized dtype (quint4x2: 4 bits, two a byte in torch).
-QUANTIZED_RANGE = {"quint8": (0, 255), "qint8": (-128, 127), "qint32": (-(2**31), 2**31 - 1), "quint4x2": (0, 15)}
-PAIRED = frozenset({"complex32"})  # stored with a trailing (real, imag) axis
+# The storage of each dtype, which are quantized, which are stored as (real, imag) pairs:
+# facts of the one dtype table (spec/dtypes.yaml), re-exported here for the neutral form.
+STORAGE, QUANTIZED, QUANTIZED_RANGE, PAIRED = dtypes.STORAGE, dtypes.QUANTIZED, dtypes.QUANTIZED_RANGE, dtypes.PAIRED
 
 
 def complex_array(real: Any, imag: Any, dtype: Any = np.complex128) -> np.ndarray:

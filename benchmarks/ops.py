@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tensorparity.backends.base import OP_IDS
+from tensorparity.backends.spec_files import OP_IDS
 from tensorparity.harness import bench
 from tensorparity.harness.spec import DEFAULT_SPEC
 

@@ -14,24 +14,11 @@ from typing import Any
 
 import jsonschema
 import yaml
-from tensorparity.backends.base import OP_IDS
 from tensorparity.backends.neutral import STORAGE, Graph, Step
+from tensorparity.backends.spec_files import OP_IDS, SPEC_DIR
 from tensorparity.harness.values import Raises, ValueForm, build_expected, build_input
 
-
-def _default_spec() -> Path:
-    """The bundled spec: $TENSORPARITY_SPEC, the checkout's spec/, or the copy a wheel installs."""
-    import os
-    import sys
-
-    if os.environ.get("TENSORPARITY_SPEC"):
-        return Path(os.environ["TENSORPARITY_SPEC"])
-    checkout = Path(__file__).resolve().parent.parent / "spec"
-    installed = Path(sys.prefix) / "share" / "tensorparity" / "spec"
-    return checkout if checkout.is_dir() or not installed.is_dir() else installed
-
-
-DEFAULT_SPEC = _default_spec()
+DEFAULT_SPEC = SPEC_DIR  # the bundled spec (backends/spec_files.py finds it)
 DEFAULT_MEMORY_LIMIT = 256 * 2**20  # bytes per input tensor
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -344,7 +331,7 @@ def _load_case(path, raw, index, params, dtypes, allow_missing, memory_limit) ->
     for dtype in sweep or [None]:
         try:
             if "graph" in raw:
-                args, kwargs = (_build_graph(raw["graph"], dtype, memory_limit),), {}
+                args, kwargs = (build_graph(raw["graph"], dtype, memory_limit),), {}
             else:
                 args = build_input(raw.get("args", []), dtype, memory_limit, "args")
                 kwargs = {k: build_input(v, dtype, memory_limit, f"kwargs.{k}") for k, v in (raw.get("kwargs") or {}).items()}
@@ -385,7 +372,8 @@ def _load_case(path, raw, index, params, dtypes, allow_missing, memory_limit) ->
     )
 
 
-def _build_graph(raw: dict, dtype: str | None, memory_limit: int) -> Graph:
+def build_graph(raw: dict, dtype: str | None, memory_limit: int) -> Graph:
+    """A gradient graph from its spec form (inputs, steps, output, wrt); ``dtype`` replaces ``$sweep``."""
     inputs = {n: build_input(v, dtype, memory_limit, f"graph.inputs.{n}") for n, v in raw["inputs"].items()}
     known = set(inputs)
     steps = []

@@ -2,7 +2,7 @@
 
     python tools/screenshots.py --label after [--out docs/screenshots] [--site DIR]
 
-Runs the numpy, python and a deliberately buggy backend (tests/buggy_backend.py) over
+Runs the numpy, python and a deliberately buggy backend (tests/unit/buggy_backend.py) over
 the whole spec, writes the docs site with those results (which holds the report), and
 takes each page's top at a desktop (1366 px) and a phone (400 px) viewport in headless
 Chromium (tools/check_widths.py), plus the report's heatmaps as readers with
@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "tests" / "unit")]
 
 from check_widths import screenshot  # noqa: E402
 

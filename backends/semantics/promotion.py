@@ -8,37 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-CATEGORY = {
-    "bool": 0,
-    "uint8": 1,
-    "int8": 1,
-    "int16": 1,
-    "int32": 1,
-    "int64": 1,
-    "float16": 2,
-    "bfloat16": 2,
-    "float32": 2,
-    "float64": 2,
-    "complex32": 3,
-    "complex64": 3,
-    "complex128": 3,
-}
-_RANK = {  # within a category, the wider dtype wins
-    "uint8": 0,
-    "int8": 0,
-    "int16": 1,
-    "int32": 2,
-    "int64": 3,
-    "float16": 0,
-    "bfloat16": 0,
-    "float32": 1,
-    "float64": 2,
-    "complex32": 0,
-    "complex64": 1,
-    "complex128": 2,
-}
-_COMPLEX_OF = {"float16": "complex32", "bfloat16": "complex64", "float32": "complex64", "float64": "complex128"}
-_REAL_OF = {"complex32": "float16", "complex64": "float32", "complex128": "float64"}
+from tensorparity.backends.dtypes import CATEGORIES, DTYPES
+
+# From the dtype table: each dtype's category as a number (bool 0 < integer 1 < floating 2 <
+# complex 3), its width, which wins within a category, and its complex and real counterparts.
+CATEGORY = {name: CATEGORIES.index(d.category) for name, d in DTYPES.items() if d.category in CATEGORIES}
+_BITS = {name: d.bits for name, d in DTYPES.items()}
+_COMPLEX_OF = {name: d.complex for name, d in DTYPES.items() if d.complex}
+_REAL_OF = {name: d.real for name, d in DTYPES.items() if d.real}
 
 DEFAULT_FLOAT = "float32"  # torch.get_default_dtype()
 DEFAULT_COMPLEX = "complex64"
@@ -70,8 +47,8 @@ def promote_types(first: str, second: str) -> str:
         return "int16"
     if {first, second} == {"float16", "bfloat16"}:
         return "float32"
-    if {first, second} == {"complex32", "complex64"} or _RANK[first] != _RANK[second]:
-        return first if _RANK[first] > _RANK[second] else second
+    if _BITS[first] != _BITS[second]:
+        return first if _BITS[first] > _BITS[second] else second
     return first
 
 

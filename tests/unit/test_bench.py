@@ -10,7 +10,8 @@ import math
 import warnings
 
 import pytest
-from tensorparity.backends.base import OP_IDS, Backend
+from tensorparity.backends.base import Backend
+from tensorparity.backends.spec_files import OP_IDS
 from tensorparity.harness import bench
 from tensorparity.harness.cli import main
 from tensorparity.harness.spec import SpecError, load_spec
@@ -55,7 +56,7 @@ def test_asv_params_are_static_and_cover_every_op_id():
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "ops.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "ops.py"
     module_spec = importlib.util.spec_from_file_location("asv_benchmarks_ops", path)
     ops = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(ops)

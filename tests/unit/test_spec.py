@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from tensorparity.backends.base import OP_IDS
+from tensorparity.backends.spec_files import OP_IDS
 from tensorparity.harness.spec import SpecError, load_spec
 
 GOOD_CASE = """\

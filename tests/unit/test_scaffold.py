@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from tensorparity.harness.cli import main
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _tensorparity(site: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(Path(__file__).resolve().parent.parent)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(Path(__file__).resolve().parents[2])])}
     return subprocess.run([sys.executable, "-m", "tensorparity", *args], capture_output=True, text=True, env=env)
 
 

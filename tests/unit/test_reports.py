@@ -63,7 +63,7 @@ def test_schema_rejects_a_bad_outcome(runs):
 
 
 def test_schema_is_package_data():
-    text = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     assert "schemas/*.json" in text
 
 

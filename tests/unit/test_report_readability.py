@@ -33,7 +33,7 @@ from tensorparity.harness.results import results_document
 from tensorparity.harness.runner import run
 from wrong_backends import RaisingExp, ThreadsAsVersion, WrongDtypeDiv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 OPS = ["add", "div", "exp", "grad", "cat", "sparse_coo_tensor"]
 
 

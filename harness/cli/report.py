@@ -1,0 +1,40 @@
+"""``tensorparity report``: results files merged into one report (``harness.reports``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from tensorparity.harness import report
+from tensorparity.harness.cli.common import EXIT_FAIL, EXIT_OK, usage_error
+from tensorparity.harness.reports import html, junit, markdown
+from tensorparity.harness.reports.grid import dtype_order
+from tensorparity.harness.reports.merge import ResultsFileError, merge_files
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser("report", help="merge results files into one report: HTML, Markdown, JUnit XML")
+    parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS.json", help="results files; a later one wins")
+    parser.add_argument("--html", type=Path, metavar="FILE", help="a self-contained HTML page: heatmaps, coverage, failures")
+    parser.add_argument("--markdown", type=Path, metavar="FILE", help="the same report as Markdown tables")
+    parser.add_argument("--junit", type=Path, metavar="FILE", help="JUnit XML, one testcase per result")
+    parser.add_argument("--title", default="tensorparity conformance report", help="the report's title")
+    parser.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        merged = merge_files(args.results)
+    except ResultsFileError as error:
+        return usage_error(error)
+    outputs = [(args.html, lambda: html.render(merged, args.title)), (args.markdown, lambda: markdown.render(merged, args.title))]
+    outputs.append((args.junit, lambda: junit.render(merged)))
+    dtypes = dtype_order({r.dtype for r in merged.results})
+    print(report.render(merged.results, dtypes, show_matrix=not any(path for path, _ in outputs), max_failures=10))
+    for path, render in outputs:
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(), encoding="utf-8")
+            print(f"wrote {path}")
+    return EXIT_FAIL if any(result.failed for result in merged.results) else EXIT_OK
