@@ -9,6 +9,7 @@ that raises ``NotImplementedError``, is reported as "not implemented".
 
 from __future__ import annotations
 
+import importlib.metadata
 from typing import Any
 
 import numpy as np
@@ -35,16 +36,6 @@ class Backend:
     def version(self) -> str:
         """The version of the library behind this backend."""
         return "unknown"
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """A subclass from another package that does not define ``version`` reports its own
-        (its package's version, else its ``module:Class``), not the one it inherits: a
-        NumPy backend subclass is not NumPy 2.x."""
-        super().__init_subclass__(**kwargs)
-        if "version" not in cls.__dict__:
-            owner = next(k for k in cls.__mro__ if "version" in k.__dict__)
-            if _top_package(owner) != _top_package(cls):
-                cls.version = _own_version(owner)  # type: ignore[method-assign]
 
     def synchronize(self, result: Any) -> None:
         """Return once ``result``, and every piece of work queued before it, is computed.
@@ -159,24 +150,21 @@ def _top_package(cls: type) -> str:
     return cls.__module__.partition(".")[0]
 
 
-def _own_version(owner: type) -> Any:
-    """``version`` for a subclass of ``owner`` from another package: ``mypkg 1.2 (subclass of numpy 2.4.6)``."""
-    owner = getattr(owner.__dict__["version"], "owner", owner)  # a subclass of such a subclass: the library's version
-    inherited = owner.__dict__["version"]
-
-    def version(self: Backend) -> str:
-        import importlib.metadata
-
-        cls = type(self)
-        try:
-            dists = importlib.metadata.packages_distributions().get(_top_package(cls), [])
-            own = f"{dists[0]} {importlib.metadata.version(dists[0])}" if dists else None
-        except Exception:  # metadata a broken install cannot give
-            own = None
-        label = own or f"{cls.__module__}:{cls.__qualname__}"
-        if owner is Backend:
-            return label
-        return f"{label} (subclass of {getattr(owner, 'name', owner.__name__)} {inherited(self)})"
-
-    version.owner = owner  # type: ignore[attr-defined]
-    return version
+def version_label(backend: Backend) -> str:
+    """The version a report shows for ``backend``: its ``version()``, unless it inherits
+    ``version`` from a class of another package (a NumPy backend subclass is not NumPy 2.x):
+    then ``mypkg 1.2 (subclass of numpy 2.4.6)``, its own package's version or else its
+    ``module:Class`` naming it."""
+    cls = type(backend)
+    owner = next(k for k in cls.__mro__ if "version" in k.__dict__)
+    if owner is cls or _top_package(owner) == _top_package(cls):
+        return backend.version()
+    try:
+        dists = importlib.metadata.packages_distributions().get(_top_package(cls), [])
+        own = f"{dists[0]} {importlib.metadata.version(dists[0])}" if dists else None
+    except Exception:  # metadata a broken install cannot give
+        own = None
+    label = own or f"{cls.__module__}:{cls.__qualname__}"
+    if owner is Backend:
+        return label
+    return f"{label} (subclass of {getattr(owner, 'name', owner.__name__)} {backend.version()})"

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tensorparity.backends.base import Backend
+from tensorparity.backends.base import Backend, version_label
 from tensorparity.backends.registry import BackendNotFound, load_backend
 from tensorparity.harness import report, workers
 from tensorparity.harness.cases import Case, expand, select_ops
@@ -154,7 +154,7 @@ def _run_cases(
         run_info = {"jobs": settings.jobs, "timeout_s": settings.timeout or None, "isolate": settings.isolate}
         run_info["resumed"] = len(results) - todo
         document = results_document(
-            results, {b.name: versions[b.name] or b.version() for b in backends}, spec=str(spec.root), run=run_info
+            results, {b.name: versions[b.name] or version_label(b) for b in backends}, spec=str(spec.root), run=run_info
         )
         partial = settings.json.with_name(settings.json.name + ".tmp")
         partial.write_text(json.dumps(document, indent=1))

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from buggy_backend import Buggy
+from tensorparity.backends.base import version_label
 from tensorparity.backends.numpy_backend import NumpyBackend
 from tensorparity.backends.python_backend import PythonBackend
 from tensorparity.harness import results as outcomes
@@ -42,7 +43,7 @@ OPS = ["add", "div", "exp", "grad", "cat", "sparse_coo_tensor"]
 def results(spec):
     backends = [Buggy(), WrongDtypeDiv(), RaisingExp(), NumpyBackend()]
     found = run(expand(spec, OPS), backends)
-    return found, {b.name: b.version() for b in backends}
+    return found, {b.name: version_label(b) for b in backends}
 
 
 @pytest.fixture(scope="module")
@@ -262,10 +263,10 @@ def test_heatmaps_put_failing_backends_first_and_name_the_no_dtype_column(report
 
 # --- honest labels ------------------------------------------------------------------------------
 def test_a_backend_subclass_shows_its_own_version(report, tmp_path):
-    assert NumpyBackend().version() == np.__version__
-    assert Buggy().version() == f"buggy_backend:Buggy (subclass of numpy {np.__version__})"
-    assert WrongDtypeDiv().version().startswith("wrong_backends:WrongDtypeDiv")
-    assert "wrong_backends" not in ThreadsAsVersion().version()  # a subclass with its own version() keeps it
+    assert version_label(NumpyBackend()) == np.__version__
+    assert version_label(Buggy()) == f"buggy_backend:Buggy (subclass of numpy {np.__version__})"
+    assert version_label(WrongDtypeDiv()).startswith("wrong_backends:WrongDtypeDiv")
+    assert "wrong_backends" not in version_label(ThreadsAsVersion())  # a subclass with its own version() keeps it
 
     class Packaged(NumpyBackend):  # as if shipped in a distribution (PyYAML's top-level package)
         __module__ = "yaml.tensor_backend"
@@ -273,12 +274,12 @@ def test_a_backend_subclass_shows_its_own_version(report, tmp_path):
 
     import yaml
 
-    assert Packaged().version() == f"PyYAML {yaml.__version__} (subclass of numpy {np.__version__})"
+    assert version_label(Packaged()) == f"PyYAML {yaml.__version__} (subclass of numpy {np.__version__})"
 
     class Again(Packaged):  # a subclass of such a subclass: still the library's version in brackets
         __module__ = "mypackage_not_installed.backend"
 
-    assert Again().version() == f"mypackage_not_installed.backend:{Again.__qualname__} (subclass of numpy {np.__version__})"
+    assert version_label(Again()) == f"mypackage_not_installed.backend:{Again.__qualname__} (subclass of numpy {np.__version__})"
     # and the results file and the report carry it
     out = tmp_path / "buggy.json"
     assert main(["run", "--backend", "buggy_backend:Buggy", "--op", "numel", "--no-matrix", "--json", str(out)]) == 0
