@@ -35,6 +35,7 @@ from tensorparity.backends.pytensor import (
     COMPLEXES,
     ONE,
     REDUCED,
+    ROUND,
     SUPPORTED,
     Operand,
     PyTensor,
@@ -186,7 +187,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> PyTensor
     narrow = dtype in REDUCED and not _is_single(other)  # torch's kernel on the narrow dtype itself
     if rounding_mode == "floor":
         if narrow:
-            return PyTensor(finish(map2(lambda a, b: _narrow_floor_div(a, b, dtype), left, right, count), dtype), shape, dtype)
+            return PyTensor(_narrow_floor_divs(left, right, count, dtype), shape, dtype)
         return PyTensor(finish(map2(float_floor_div, left, right, count), dtype), shape, dtype)
     # trunc(a / b) with the quotient in torch's compute precision (float32 below float64), or
     # rounded to float16/bfloat16 where the divisor has more than one element.
@@ -198,29 +199,25 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> PyTensor
     return PyTensor(finish([float_trunc_div(q, 1.0) for q in quotients], dtype), shape, dtype)
 
 
-def _narrow_floor_div(a: float, b: float, dtype: str) -> float:
+def _narrow_floor_divs(left: Operand, right: Operand, count: int, dtype: str) -> list:
     """c10's div_floor_floating on float16/bfloat16 values, every intermediate rounded to the dtype
-    (torch's kernel for a divisor of more than one element)."""
-
-    def rounded(value: float) -> float:
-        return finish([value], dtype)[0]
-
-    basic = rounded(float_div(a, b))
-    if b == 0:
-        return basic
-    if a != a or b != b:
-        return math.nan
-    mod = math.nan if math.isinf(a) else a if math.isinf(b) else math.fmod(a, b)
-    floor = a if math.isinf(basic) and not math.isinf(a) else rounded(a - mod)
-    div = rounded(floor / b)
-    if mod != 0 and (b < 0) != (mod < 0):
-        div = rounded(div - 1)
-    if div == 0:
-        return math.copysign(0.0, basic)
-    floordiv = float(math.floor(div)) if math.isfinite(div) else div
-    if rounded(div - floordiv) > 0.5:
-        floordiv = rounded(floordiv + 1)
-    return floordiv
+    (torch's kernel for a divisor of more than one element), a list at a time."""
+    rounded = ROUND[dtype]
+    a = left if isinstance(left, list) else [left] * count
+    b = right if isinstance(right, list) else [right] * count
+    basic = rounded([float_div(x, y) for x, y in zip(a, b)])
+    mod = [
+        math.nan if x != x or y != y or y == 0 or math.isinf(x) else x if math.isinf(y) else math.fmod(x, y) for x, y in zip(a, b)
+    ]
+    floor = rounded([x if math.isinf(q) and not math.isinf(x) else x - m for x, m, q in zip(a, mod, basic)])
+    div = rounded([float_div(f, y) for f, y in zip(floor, b)])
+    less = rounded([d - 1 for d in div])
+    div = [d1 if m != 0 and (y < 0) != (m < 0) else d for d, d1, m, y in zip(div, less, mod, b)]
+    floors = [float(math.floor(d)) if math.isfinite(d) else d for d in div]
+    over = rounded([d - f for d, f in zip(div, floors)])
+    more = rounded([f + 1 for f in floors])
+    floors = [f1 if o > 0.5 else f for f, f1, o in zip(floors, more, over)]
+    return [q if y == 0 else math.copysign(0.0, q) if d == 0 else f for q, y, d, f in zip(basic, b, div, floors)]
 
 
 def pow(input: Any, exponent: Any) -> PyTensor:
