@@ -254,8 +254,7 @@ def _check_replay(info: Any, sample: Any, error_input: Any, expected: Any, kind:
 
 
 def _largest(*values: Any) -> int:
-    if isinstance(values, NeutralTensor):
-        return math.prod(values.shape)
+    """The element count of the largest tensor among ``values`` (nested in lists, tuples, dicts)."""
     largest = 0
     stack = list(values)
     while stack:

@@ -68,9 +68,12 @@ class {cls}(Backend):
     def tensor_to_neutral(self, native: Any) -> NeutralTensor | None:
         return NeutralTensor.of(np.asarray(native)) if isinstance(native, (np.ndarray, np.generic)) else None
 
-    @staticmethod
-    def numpy_dtype(name: str) -> np.dtype:
-        """The NumPy dtype that stands for a torch dtype name (bfloat16 through ml_dtypes)."""
+    def numpy_dtype(self, name: str) -> np.dtype:
+        """The NumPy dtype that stands for a torch dtype name (bfloat16 through ml_dtypes). A result
+        in a dtype NumPy has no form for (complex32: float16 with a complex number; quantized) raises
+        UnsupportedDtype: reported as not implemented, not as a failure."""
+        if name in QUANTIZED or name in PAIRED:
+            raise UnsupportedDtype(self.name, name)
         return STORAGE[name]
 
     @staticmethod
