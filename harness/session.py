@@ -53,6 +53,12 @@ class RunSettings:
     isolate: bool = False  # each backend in worker processes of its own
     jobs: int = 1  # worker processes
     resume: bool = False  # keep the results an interrupted run wrote for ``json``
+    # Porting a backend (issue 13): how results are judged and shown.
+    errors: str = "strict"  # "any": a raise where torch raises passes whatever its exception class
+    strict_xfail: bool = False  # a declared divergence that now passes is a failure (xpass)
+    failures: int | None = 0  # individual failure lines after the grouped summary; None: all
+    baseline: Path | None = None  # an earlier results JSON: only regressions against it fail the run
+    write_divergences: Path | None = None  # write the current failures as a starting divergences file
 
 
 def conformance_run(settings: RunSettings) -> bool:
@@ -63,6 +69,7 @@ def conformance_run(settings: RunSettings) -> bool:
             loaded.append(load_backend(name))
         except BackendNotFound as error:
             raise RunError(str(error)) from None
+    porting = _porting_setup(settings, loaded)
     use_workers = settings.fuzz is None and workers.workers_needed(settings.jobs, settings.timeout, settings.isolate)
     if use_workers:
         workers.prestart(loaded)  # the fork server imports the harness and backends while the spec loads
@@ -83,8 +90,8 @@ def conformance_run(settings: RunSettings) -> bool:
                 pool.start()
             backends, versions = _available(loaded, pool)
             if settings.fuzz is not None:
-                return fuzz_run(spec, backends, settings)
-            return _run_cases(settings, spec, cases, backends, versions, pool)
+                return fuzz_run(spec, backends, settings, porting)
+            return _run_cases(settings, spec, cases, backends, versions, pool, porting)
     except workers.WorkerError as error:
         raise RunError(str(error)) from None
     except KeyboardInterrupt:  # before any case ran (while workers started)
@@ -112,6 +119,7 @@ def _run_cases(
     backends: list[Backend],
     versions: dict[str, str | None],
     pool: workers.WorkerPool | None,
+    porting: _Porting | None = None,
 ) -> bool:
     previous: dict[tuple[str, str, str, str], Result] = {}
     log = None
@@ -149,21 +157,94 @@ def _run_cases(
         if log is not None:
             log.close()
     progress.close()
-    print(report.render(results, list(spec.dtypes), show_matrix=settings.matrix))
+    porting = porting or _Porting({}, None)
+    results, porting_info, conformant = _porting_finish(settings, porting, results, backends)
+    print(report.render(results, list(spec.dtypes), show_matrix=settings.matrix, max_failures=settings.failures))
+    for line in porting_info.pop("lines"):
+        print(line)
     if settings.json:
         run_info = {"jobs": settings.jobs, "timeout_s": settings.timeout or None, "isolate": settings.isolate}
         run_info["resumed"] = len(results) - todo
         document = results_document(
-            results, {b.name: versions[b.name] or b.version() for b in backends}, spec=str(spec.root), run=run_info
+            results,
+            {b.name: versions[b.name] or b.version() for b in backends},
+            spec=str(spec.root),
+            run=run_info,
+            **porting_info,
         )
         partial = settings.json.with_name(settings.json.name + ".tmp")
         partial.write_text(json.dumps(document, indent=1))
         partial.replace(settings.json)  # whole or not at all
         log.path.unlink(missing_ok=True)  # every result it held is in the document now
-    return not any(result.failed for result in results)
+    return conformant
 
 
-def fuzz_run(spec: Spec, backends: list[Backend], settings: RunSettings) -> bool:
+# --- porting a backend: declared divergences, --errors, baselines (docs/backends.md) ----------------
+@dataclass
+class _Porting:
+    declared: dict  # backend name -> harness.divergences.Divergences
+    baseline: list[Result] | None
+
+
+def _porting_setup(settings: RunSettings, loaded: list[Backend]) -> _Porting:
+    """Each backend's declared divergences and the baseline's results, read before anything runs:
+    a bad file stops the run with a one-line RunError naming it."""
+    from tensorparity.harness import baseline, divergences
+
+    declared = {}
+    for backend in loaded:
+        try:
+            declared[backend.name] = divergences.for_backend(backend)
+        except divergences.DivergencesError as error:
+            raise RunError(str(error)) from None
+    old = None
+    if settings.baseline is not None:
+        try:
+            old = baseline.load(settings.baseline)
+        except baseline.BaselineError as error:
+            raise RunError(str(error)) from None
+    return _Porting(declared, old)
+
+
+def _porting_finish(
+    settings: RunSettings, porting: _Porting, results: list[Result], backends: list[Backend]
+) -> tuple[list[Result], dict, bool]:
+    """The results with --errors and the declared divergences applied; the results document's
+    extra keys (and "lines" for the terminal); whether the run is conformant."""
+    from tensorparity.harness import baseline, divergences
+    from tensorparity.harness.runner import accept_any_exception, backend_spec
+
+    if settings.errors == "any":
+        results = accept_any_exception(results)
+    applied = divergences.apply(results, porting.declared, strict=settings.strict_xfail)
+    results = applied.results
+    lines = applied.lines()
+    extra: dict = {"backend_classes": {b.name: backend_spec(b) for b in backends}}
+    extra["divergences"] = {
+        name: {
+            "file": str(applied.files[name]) if name in applied.files else None,
+            "xfail": applied.xfailed.get(name, 0),
+            "fixed": [entry.label() for backend, entry, _ in applied.fixed if backend == name],
+            "stale": [f"{entry.label()}: {why}" for backend, entry, why in applied.stale if backend == name],
+        }
+        for name in porting.declared
+    }
+    if settings.write_divergences is not None:
+        try:
+            count = divergences.write_starting_file(settings.write_divergences, results)
+        except OSError as error:
+            raise RunError(f"--write-divergences {settings.write_divergences}: {error.strerror or error}") from None
+        lines.append(f"wrote {count} divergence entries (reason TODO) to {settings.write_divergences}")
+    conformant = not any(result.failed for result in results)
+    if porting.baseline is not None:
+        changes = baseline.compare(porting.baseline, results, str(settings.baseline))
+        lines += changes.lines()
+        extra["baseline"] = baseline.changes_document(changes)
+        conformant = not changes.regressions
+    return results, {"lines": lines, **extra}, conformant
+
+
+def fuzz_run(spec: Spec, backends: list[Backend], settings: RunSettings, porting: _Porting | None = None) -> bool:
     """``settings.fuzz`` drawn cases of the selected ops on each backend, the first failure
     shrunk and printed as a spec case and a reproduction; whether none failed."""
     from tensorparity.harness.fuzz import fuzz  # imported here: hypothesis costs a tenth of a second, and only fuzzing needs it
