@@ -256,18 +256,26 @@ def fuzz_run(spec: Spec, backends: list[Backend], settings: RunSettings, porting
         raise RunError(f"none of {', '.join(op_ids)} is fuzzed (its spec says fuzz: {{shapes: none}})")
     for backend in backends:
         progress = Progress(settings.fuzz, f"fuzz {backend.name}")
-        found = fuzz(spec, backend, settings.fuzz, settings.seed, fuzzable, on_example=progress.advance)
+        declared = porting.declared.get(backend.name) if porting else None
+        found = fuzz(
+            spec, backend, settings.fuzz, settings.seed, fuzzable, on_example=progress.advance,
+            declared=declared, errors=settings.errors,
+        )  # fmt: skip
         progress.close()
         rate = found.examples / max(found.seconds, 1e-9)
-        if found.failure is None:
-            print(f"{backend.name}: fuzz: {found.examples} cases (seed {settings.seed}) all conformant, {rate:,.0f} cases/s")
+        print(f"{backend.name}: {found.summary()} (seed {settings.seed}, {rate:,.0f} cases/s)")
+        for known in found.known:
+            print(f"  known: {known.op}: {known.count} cases, {known.kind.replace('_', ' ')} ({known.reason_text()})")
+        if not found.failures:
             continue
         conformant = False
-        failure = found.failure
-        print(f"{backend.name}: fuzz: FAIL after {found.examples} cases (seed {settings.seed}), shrunk to:")
-        print(f"  {failure.case.label} {backend.name}: {failure.outcome}: {failure.message}")
-        print(f"\nAs a YAML case for spec/ops/{failure.case.op}.yaml (under cases:):\n")
-        print(failure.yaml_case())
-        print("As a Python reproduction:\n")
-        print(failure.python_repro())
+        for distinct in found.failures:
+            failure = distinct.example
+            dtypes = " ".join(distinct.dtypes)
+            print(f"\n{distinct.op}: {distinct.count} cases, {distinct.kind.replace('_', ' ')}: {dtypes}; shrunk to:")
+            print(f"  {failure.case.label} {backend.name}: {failure.outcome}: {failure.message}")
+            print(f"\nAs a YAML case for spec/ops/{failure.case.op}.yaml (under cases:):\n")
+            print(failure.yaml_case())
+            print("As a Python reproduction:\n")
+            print(failure.python_repro())
     return conformant
