@@ -2,7 +2,9 @@
 
 A backend declares them in its own package, in a YAML file next to its module named
 after the class, ``<module dir>/<ClassName>.divergences.yaml``, or at the path its
-class attribute ``divergences`` names (relative to the module's folder)::
+class attribute ``divergences`` names (relative to the module's folder). A subclass
+inherits the divergences its base classes declare (their code, bugs included, is its
+own too): the files of every class in its MRO are read::
 
     divergences:
       - op: div
@@ -91,7 +93,7 @@ class Divergences:
 
     backend: str
     entries: list[Entry] = field(default_factory=list)
-    path: Path | None = None
+    paths: list[Path] = field(default_factory=list)  # the files read: the class's own first, then its bases'
 
     def match(self, result: Result) -> Entry | None:
         for entry in self.entries:
@@ -108,13 +110,14 @@ class Applied:
     xfailed: dict[str, int] = field(default_factory=dict)  # backend -> results turned xfail
     fixed: list[tuple[str, Entry, int]] = field(default_factory=list)  # (backend, entry, passing results covered)
     stale: list[tuple[str, Entry, str]] = field(default_factory=list)  # (backend, entry, why)
-    files: dict[str, Path] = field(default_factory=dict)
+    files: dict[str, list[Path]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """The terminal's account of the declared divergences."""
         out = []
-        for backend, path in self.files.items():
-            out.append(f"{backend}: {self.xfailed.get(backend, 0)} results xfail by declared divergences ({path})")
+        for backend, paths in self.files.items():
+            where = ", ".join(str(p) for p in paths)
+            out.append(f"{backend}: {self.xfailed.get(backend, 0)} results xfail by declared divergences ({where})")
         for backend, entry, count in self.fixed:
             out.append(f"  {backend}: declared divergence now passes (xpass, {count} results; remove it): {entry.label()}")
         for backend, entry, why in self.stale:
@@ -123,29 +126,37 @@ class Applied:
 
 
 def divergences_path(backend_class: type) -> Path | None:
-    """Where a backend class's divergences file is, whether or not it exists; None when its module has no file."""
+    """Where a class's own divergences file is, whether or not it exists: the path its own
+    ``divergences`` attribute names, else ``<ClassName>.divergences.yaml`` beside its module;
+    None when its module has no file."""
     module = sys.modules.get(backend_class.__module__)
     module_file = getattr(module, "__file__", None)
     if not module_file:
         return None
     folder = Path(module_file).parent
-    declared = getattr(backend_class, "divergences", None)
+    declared = backend_class.__dict__.get("divergences")
     if isinstance(declared, (str, Path)):
         return folder / declared
     return folder / f"{backend_class.__name__}.divergences.yaml"
 
 
 def for_backend(backend: Any) -> Divergences:
-    """The divergences ``backend`` declares (none when it has no file); DivergencesError on a bad file."""
-    path = divergences_path(type(backend))
-    if path is None:
-        return Divergences(backend.name)
-    declared = getattr(type(backend), "divergences", None)
-    if not path.is_file():
-        if declared is not None:
-            raise DivergencesError(f"{path}: no such file (the divergences attribute of {type(backend).__qualname__})")
-        return Divergences(backend.name)
-    return Divergences(backend.name, load(path), path)
+    """The divergences ``backend`` declares, its bases' included (none without a file);
+    DivergencesError on a bad file, or a ``divergences`` attribute naming a missing one."""
+    found = Divergences(backend.name)
+    for cls in type(backend).__mro__:
+        if cls is object or cls.__module__ == "tensorparity.backends.base":
+            continue
+        path = divergences_path(cls)
+        if path is None or path in found.paths:
+            continue
+        if not path.is_file():
+            if isinstance(cls.__dict__.get("divergences"), (str, Path)):
+                raise DivergencesError(f"{path}: no such file (the divergences attribute of {cls.__qualname__})")
+            continue
+        found.entries += load(path)
+        found.paths.append(path)
+    return found
 
 
 def load(path: Path) -> list[Entry]:
@@ -216,8 +227,8 @@ def apply(results: Iterable[Result], declared: dict[str, Divergences], strict: b
     """The results with each backend's declared divergences applied (see the module's doc)."""
     results = list(results)
     applied = Applied([])
-    by_entry: dict[tuple[str, int], list[int]] = defaultdict(list)  # covered results
-    hits: dict[tuple[str, int], int] = defaultdict(int)
+    by_entry: dict[tuple[str, str, int], list[int]] = defaultdict(list)  # covered results
+    hits: dict[tuple[str, str, int], int] = defaultdict(int)
     ran_ops: dict[str, set[str]] = defaultdict(set)
     out = list(results)
     for position, result in enumerate(results):
@@ -227,17 +238,18 @@ def apply(results: Iterable[Result], declared: dict[str, Divergences], strict: b
             continue
         for entry in divergences.entries:
             if entry.covers(result.op, result.case, result.dtype):
-                by_entry[(result.backend, entry.index)].append(position)
+                by_entry[(result.backend, entry.source, entry.index)].append(position)
         new = xfail_one(result, divergences)
         if new is not result:
             out[position] = new
             applied.xfailed[result.backend] = applied.xfailed.get(result.backend, 0) + 1
-            hits[(result.backend, divergences.match(result).index)] += 1
+            entry = divergences.match(result)
+            hits[(result.backend, entry.source, entry.index)] += 1
     for backend, divergences in declared.items():
-        if divergences.path is not None:
-            applied.files[backend] = divergences.path
+        if divergences.paths:
+            applied.files[backend] = divergences.paths
         for entry in divergences.entries:
-            key = (backend, entry.index)
+            key = (backend, entry.source, entry.index)
             if hits[key]:
                 continue
             if not any(_any(entry.op, op) for op in ran_ops.get(backend, ())):

@@ -101,6 +101,8 @@ class Failure:
                 f"        out = backend.to_neutral(backend.{self.case.op}(*backend.from_neutral(args), **backend.from_neutral(kwargs)))",
                 "    except Exception as error:  # a side that raises shows its exception",
                 '        out = f"raises {type(error).__name__}: {error}"',
+                "    if isinstance(out, NeutralTensor):",
+                "        out = f\"{out.dtype}{list(out.shape)} {out.values().tolist()}\"",
                 "    print(name, out)",
             ]
         )

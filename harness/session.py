@@ -222,7 +222,7 @@ def _porting_finish(
     extra: dict = {"backend_classes": {b.name: backend_spec(b) for b in backends}}
     extra["divergences"] = {
         name: {
-            "file": str(applied.files[name]) if name in applied.files else None,
+            "files": [str(path) for path in applied.files.get(name, [])],
             "xfail": applied.xfailed.get(name, 0),
             "fixed": [entry.label() for backend, entry, _ in applied.fixed if backend == name],
             "stale": [f"{entry.label()}: {why}" for backend, entry, why in applied.stale if backend == name],

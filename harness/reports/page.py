@@ -21,6 +21,7 @@ COLOURS = {
     "xfail": ("#fff1a8", "#5c4b00"),
     "xpass": ("#ffb74d", "#4a2800"),
     "mismatch": ("#e53935", "#ffffff"),
+    "wrong_exception": ("#f06292", "#3d0019"),
     "error": ("#8e1b1b", "#ffffff"),
     "timeout": ("#6a1b9a", "#ffffff"),
     "crash": ("#111111", "#ffffff"),

@@ -45,10 +45,11 @@ class PortedBackend(AcceptedDifferences):
 
     name = "ported"
     divergences = None  # found by its class name: PortedBackend.divergences.yaml
+    broken_kinds = "iuf"
 
     def mul(self, input, other):
         result = super().mul(input, other)
-        if isinstance(result, np.ndarray) and result.size and result.dtype.kind in "iuf":
+        if isinstance(result, np.ndarray) and result.size and result.dtype.kind in self.broken_kinds:
             result = result.copy()
             result.reshape(-1)[-1] += 1
         return result
@@ -63,20 +64,6 @@ class TypeErrorPad(NumpyBackend):
         if mode not in ("constant", "reflect", "replicate", "circular"):
             raise TypeError(f"unknown pad mode {mode!r}")
         return super().pad(input, pad, mode, value)
-
-
-class InfNanExp(NumpyBackend):
-    """exp of complex128 turns every inf+nanj of torch's into nan+nanj."""
-
-    name = "inf_nan_exp"
-
-    def exp(self, input):
-        result = super().exp(input)
-        if isinstance(result, np.ndarray) and result.dtype == np.complex128:
-            result = result.copy()
-            flat = result.reshape(-1)
-            flat[np.isinf(flat.real) & np.isnan(flat.imag)] = complex(np.nan, np.nan)
-        return result
 
 
 class TwoBugs(NumpyBackend):
@@ -96,3 +83,31 @@ class TwoBugs(NumpyBackend):
     def exp(self, input):
         result = super().exp(input)
         return result.astype(np.float32) if isinstance(result, np.ndarray) and result.dtype == np.float64 else result
+
+
+class Regressed(AcceptedDifferences):
+    """AcceptedDifferences (the same name, so its results meet a baseline's) with a regression:
+    mul is off by one in its last element for int16 alone."""
+
+    name = "accepted"
+
+    def mul(self, input, other):
+        result = super().mul(input, other)
+        if isinstance(result, np.ndarray) and result.size and result.dtype == np.int16:
+            result = result.copy()
+            result.reshape(-1)[-1] += 1
+        return result
+
+
+class Conformant(NumpyBackend):
+    """Declares PortedBackend's divergences, and has none of them: each is now passing (xpass)."""
+
+    name = "conformant"
+    divergences = "PortedBackend.divergences.yaml"
+
+
+class BadDeclared(NumpyBackend):
+    """Its divergences file has an entry without a reason."""
+
+    name = "bad_declared"
+    divergences = "BadDeclared.divergences.yaml"
