@@ -102,7 +102,7 @@ class Failure:
                 "    except Exception as error:  # a side that raises shows its exception",
                 '        out = f"raises {type(error).__name__}: {error}"',
                 "    if isinstance(out, NeutralTensor):",
-                "        out = f\"{out.dtype}{list(out.shape)} {out.values().tolist()}\"",
+                '        out = f"{out.dtype}{list(out.shape)} {out.values().tolist()}"',
                 "    print(name, out)",
             ]
         )

@@ -111,3 +111,33 @@ class BadDeclared(NumpyBackend):
 
     name = "bad_declared"
     divergences = "BadDeclared.divergences.yaml"
+
+
+class OwnAutodiff(NumpyBackend):
+    """grad by its library's own autodiff: torch's autograd stands in for a library's (JAX's
+    vjp ...), over the graph walked by the public ``autodiff.evaluate``, in the few lines
+    docs/backends.md shows. ``scale`` plants a bug: every gradient times it."""
+
+    name = "own_autodiff"
+    scale = 1
+
+    def grad(self, graph):
+        import torch
+        from tensorparity.backends.autodiff import evaluate
+        from tensorparity.backends.torch_backend import TorchBackend
+
+        library = TorchBackend()  # the library's tensors and ops
+        inputs = {name: library.from_neutral(self.to_neutral(value)) for name, value in graph.inputs.items()}
+        for name in graph.wrt:
+            inputs[name] = inputs[name].detach().requires_grad_(True)
+        output = evaluate(library, graph, inputs)[graph.output]
+        cotangent = None if graph.grad_outputs is None else library.from_neutral(self.to_neutral(graph.grad_outputs))
+        grads = torch.autograd.grad(output, [inputs[name] for name in graph.wrt], grad_outputs=cotangent)
+        return tuple(self.from_neutral(library.to_neutral(g * self.scale)) for g in grads)
+
+
+class WrongOwnAutodiff(OwnAutodiff):
+    """OwnAutodiff with every gradient doubled: the grad cases must catch it."""
+
+    name = "wrong_own_autodiff"
+    scale = 2

@@ -223,7 +223,23 @@ def _python_blocks(out: str) -> list[str]:
 
 
 def test_fuzz_reports_both_independent_bugs_shrunk_with_reproductions_that_run(capsys):
-    code = main(["run", "--backend", "divergent_backends:TwoBugs", "--op", "sub", "--op", "exp", "--op", "add", "--fuzz", "2000", "--seed", "1"])
+    code = main(
+        [
+            "run",
+            "--backend",
+            "divergent_backends:TwoBugs",
+            "--op",
+            "sub",
+            "--op",
+            "exp",
+            "--op",
+            "add",
+            "--fuzz",
+            "2000",
+            "--seed",
+            "1",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert re.search(r"two_bugs: fuzz: 2000 cases, 2 distinct failures in 2 ops, 0 known", out), out
@@ -252,7 +268,9 @@ def test_fuzz_reproduction_shows_both_sides_when_torch_raises(capsys):
         assert ran.returncode == 0, ran.stderr
         sides.append(ran.stdout.splitlines())
     # det of an int tensor: torch raises, the backend computes; both sides are shown
-    assert any(t.startswith("torch raises RuntimeError") and not b.startswith("wrong_backends:SilentDet raises") for t, b in sides)
+    assert any(
+        t.startswith("torch raises RuntimeError") and not b.startswith("wrong_backends:SilentDet raises") for t, b in sides
+    )
     assert all(b.startswith("wrong_backends:SilentDet ") for _, b in sides)
 
 
@@ -262,3 +280,24 @@ def test_fuzz_counts_declared_divergences_as_known(capsys):
     assert code == 0, out
     assert re.search(r"accepted: fuzz: 400 cases, 0 distinct failures in 0 ops, 1 known", out), out
     assert "known: div:" in out and "integer true division" in out
+
+
+# --- a backend with its own autodiff: the public graph evaluator ---------------------------------
+def test_a_backend_with_its_own_autodiff_overrides_grad_with_evaluate(spec):
+    from divergent_backends import OwnAutodiff, WrongOwnAutodiff
+
+    results = run(expand(spec, ["grad"]), [OwnAutodiff()])
+    assert results and not [r.line() for r in results if r.failed]
+    assert sum(r.outcome == "pass" for r in results) > 10
+    wrong = run(expand(spec, ["grad"]), [WrongOwnAutodiff()])
+    assert [r for r in wrong if r.outcome == "mismatch" and r.kind == "value"]
+
+
+def test_resolve_and_evaluate_are_public():
+    from tensorparity.backends.autodiff import evaluate, resolve
+    from tensorparity.backends.neutral import Graph, Ref, Step
+    from tensorparity.backends.numpy_backend import NumpyBackend
+
+    assert resolve([Ref("a"), {"k": (Ref("b", 1),)}], {"a": 1, "b": (2, 3)}) == [1, {"k": (3,)}]
+    graph = Graph({"x": np.array([1.0, 2.0], dtype=np.float32)}, (Step("y", "mul", (Ref("x"), Ref("x")), {}),), "y", ("x",))
+    assert evaluate(NumpyBackend(), graph)["y"].tolist() == [1.0, 4.0]
