@@ -203,14 +203,16 @@ class CaseBuilder:
         self._built: list[NeutralTensor] = []
         args, kwargs = [], {}
         optional_flags = iter(plan.optional)
+        skipped = False  # an optional parameter left out: every later one goes by keyword
         for param in op.params:
             if param.variadic:
                 args.extend(self._variadic(param, plan, rng))
                 continue
             if param.has_default and not next(optional_flags, False):
+                skipped = True
                 continue
             value = self._draw(param, plan, shapes, rng)
-            if param.keyword_only or (param.has_default and kwargs):
+            if param.keyword_only or (param.has_default and (kwargs or skipped)):
                 kwargs[param.name] = value
             else:
                 args.append(value)

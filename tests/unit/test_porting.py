@@ -301,3 +301,27 @@ def test_resolve_and_evaluate_are_public():
     assert resolve([Ref("a"), {"k": (Ref("b", 1),)}], {"a": 1, "b": (2, 3)}) == [1, {"k": (3,)}]
     graph = Graph({"x": np.array([1.0, 2.0], dtype=np.float32)}, (Step("y", "mul", (Ref("x"), Ref("x")), {}),), "y", ("x",))
     assert evaluate(NumpyBackend(), graph)["y"].tolist() == [1.0, 4.0]
+
+
+# --- the scaffold ------------------------------------------------------------------------------
+def test_scaffold_writes_an_empty_divergences_file_and_a_result_dtype_for_any_array(spec, tmp_path):
+    from tensorparity.harness.scaffold import scaffold
+
+    root = scaffold(spec, "porting", tmp_path)
+    declared = root / "porting_backend" / "PortingBackend.divergences.yaml"
+    assert divergences.load(declared) == []
+    sys.path.insert(0, str(root))
+    try:
+        from porting_backend.backend import PortingBackend
+    finally:
+        sys.path.remove(str(root))
+    backend = PortingBackend()
+    assert divergences.for_backend(backend).paths == [declared]
+    assert backend.result_dtype(np.zeros(3, np.int32), 2.5) == "float32"
+    assert backend.result_dtype(np.int64(1), np.zeros(2, np.int8)) == "int8"  # a 0-d tensor yields to a dimensioned one
+
+    class OtherArray:  # not a tensor this backend knows: never read as a Python number
+        pass
+
+    with pytest.raises(TypeError, match="OtherArray"):
+        backend.result_dtype(np.zeros(2), OtherArray())
