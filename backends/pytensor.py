@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import math
 import struct
-import sys
 from array import array
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from typing import Any
 
-INT_RANGE: dict[str, tuple[int, int]] = {
-    "uint8": (0, 255),
-    "int8": (-(2**7), 2**7 - 1),
-    "int16": (-(2**15), 2**15 - 1),
-    "int32": (-(2**31), 2**31 - 1),
-    "int64": (-(2**63), 2**63 - 1),
-}
-FLOATS = ("float16", "bfloat16", "float32", "float64")
-COMPLEXES = ("complex64", "complex128")
+from tensorparity.backends import dtypes
+from tensorparity.backends.semantics.checks import scalar_overflows
+
+# From the dtype table; complex32 (float16 pairs) is not represented here.
+INT_RANGE: dict[str, tuple[int, int]] = dtypes.INT_RANGE
+FLOATS = dtypes.FLOATING
+COMPLEXES = tuple(name for name in dtypes.COMPLEX if not dtypes.DTYPES[name].paired)
 SUPPORTED = frozenset(("bool", *INT_RANGE, *FLOATS, *COMPLEXES))
 REDUCED = frozenset(("float16", "bfloat16"))  # torch computes these in float32 ("opmath")
 ZERO: dict[str, Any] = {
@@ -45,12 +42,7 @@ ONE: dict[str, Any] = {
 }
 INF, NAN = math.inf, math.nan
 # Finite maxima: torch refuses to convert a finite scalar beyond them ("without overflow").
-FLOAT_MAX = {
-    "float16": 65504.0,
-    "bfloat16": 3.3895313892515355e38,
-    "float32": 3.4028234663852886e38,
-    "float64": sys.float_info.max,
-}
+FLOAT_MAX = {name: dtypes.DTYPES[name].finite_max for name in FLOATS}
 
 _UINT32 = "I" if array("I").itemsize == 4 else "L"  # array's 32-bit unsigned code, for bfloat16's bit rounding
 
@@ -290,27 +282,18 @@ def cast_number(value: Any, target: str) -> Any:
     return cast([value], number_dtype(value), target)[0]
 
 
-def checked_number(value: Any, target: str) -> Any:
-    """torch's Scalar.to<T>(): like ``cast_number`` but refusing values the dtype cannot hold."""
-    source = number_dtype(value)
-    overflow = False
-    if target in COMPLEXES or target == "bool":
-        pass
-    elif source == "complex128" and value.imag != 0:
-        overflow = True
-    elif target in FLOATS:
-        real = float(value.real if source == "complex128" else value)
-        overflow = math.isfinite(real) and abs(real) > FLOAT_MAX[target]
-    elif source != "bool":
-        real = value.real if source == "complex128" else value
+def checked_number(value: Any, target: str, one_element: bool = False) -> Any:
+    """torch's Scalar.to<T>(): like ``cast_number`` but refusing values the dtype cannot hold
+    (``checks.scalar_overflows``; ``one_element``: the value fills a one-element tensor)."""
+    number_dtype(value)  # refuses Python ints beyond int64
+    if target in INT_RANGE:
         low, high = INT_RANGE[target]
-        if not math.isfinite(real):
-            overflow = True
-        else:
-            # torch lets a negative integer wrap into an unsigned type if its magnitude fits.
-            overflow = real > high or (real < -high if low == 0 and source == "int64" else real < low)
-    if overflow:
-        raise RuntimeError(f"value cannot be converted to type {target} without overflow")
+    elif target != "bool":  # floating, or complex: each part in the range of its float dtype
+        high = FLOAT_MAX[target] if target in FLOAT_MAX else FLOAT_MAX["float32" if target == "complex64" else "float64"]
+        low = -high
+    else:
+        low, high = 0, 1
+    scalar_overflows(value, target, low, high, one_element=one_element)
     return cast_number(value, target)
 
 

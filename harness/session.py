@@ -27,7 +27,7 @@ from tensorparity.harness import report, workers
 from tensorparity.harness.cases import Case, expand, select_ops
 from tensorparity.harness.progress import Progress
 from tensorparity.harness.results import Result, ResultLog, log_path, read_results, results_document
-from tensorparity.harness.runner import run
+from tensorparity.harness.runner import run, run_case
 from tensorparity.harness.spec import DEFAULT_MEMORY_LIMIT, Spec, load_spec
 
 
@@ -72,7 +72,7 @@ def conformance_run(settings: RunSettings) -> bool:
     porting = _porting_setup(settings, loaded)
     use_workers = settings.fuzz is None and workers.workers_needed(settings.jobs, settings.timeout, settings.isolate)
     if use_workers:
-        workers.prestart(loaded)  # the fork server imports the harness and backends while the spec loads
+        workers.prestart(loaded, run_case)  # the fork server imports the harness and backends while the spec loads
     spec = load_spec(settings.spec, memory_limit=settings.memory_limit)
     ops = list(settings.ops) if settings.ops is not None else None
     cases = expand(spec, ops)
@@ -81,7 +81,7 @@ def conformance_run(settings: RunSettings) -> bool:
     try:
         # Workers start before the availability checks, so their imports (torch ...) overlap ours.
         pool = (
-            workers.WorkerPool(loaded, jobs=settings.jobs, timeout=settings.timeout, isolate=settings.isolate)
+            workers.WorkerPool(loaded, jobs=settings.jobs, timeout=settings.timeout, isolate=settings.isolate, run_case=run_case)
             if use_workers
             else None
         )
