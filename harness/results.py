@@ -7,7 +7,7 @@ import json
 import math
 import platform
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,8 @@ class Result:
     backend_version: str = ""
     traceback: str | None = None
     kind: str | None = None  # one of KINDS when the result is not conformant (xfail included)
-    details: dict[str, Any] | None = None  # a failure's inputs, expected, actual and reproduction (harness.runner)
+    # a failure's inputs, expected, actual and reproduction (harness.runner); a dict, so not hashed
+    details: dict[str, Any] | None = field(default=None, hash=False)
 
     @property
     def id(self) -> str:
