@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tensorparity.backends.base import Backend
+from tensorparity.backends.base import Backend, version_label
 from tensorparity.backends.registry import BackendNotFound, load_backend
 from tensorparity.harness import report, workers
 from tensorparity.harness.cases import Case, expand, select_ops
@@ -167,7 +167,7 @@ def _run_cases(
         run_info["resumed"] = len(results) - todo
         document = results_document(
             results,
-            {b.name: versions[b.name] or b.version() for b in backends},
+            {b.name: versions[b.name] or version_label(b) for b in backends},
             spec=str(spec.root),
             run=run_info,
             **porting_info,

@@ -142,7 +142,7 @@ def test_baseline_lists_exactly_the_regressions_then_the_fixes(capsys, tmp_path)
     # each failure in the HTML report: its inputs, expected and actual, and the command for exactly it
     assert "Inputs, expected, actual" in page.read_text()
     assert "--backend divergent_backends:Regressed --op mul --case" in page.read_text()
-    assert "rerun `tensorparity run --backend divergent_backends:Regressed --op mul --case" in md.read_text()
+    assert "`tensorparity run --backend divergent_backends:Regressed --op mul --case" in md.read_text()
     assert main(["report", str(a), "--baseline", str(b)]) == 0
     capsys.readouterr()
 
