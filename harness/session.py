@@ -55,6 +55,12 @@ class RunSettings:
     resume: bool = False  # keep the results an interrupted run wrote for ``json``
     suites: Sequence[str] = ("spec",)  # spec: the spec's cases; opinfo: torch's OpInfo samples (harness/opinfo.py)
     max_numel: int | None = None  # opinfo: leave out samples with a tensor of more elements
+    # Porting a backend (issue 13): how results are judged and shown.
+    errors: str = "strict"  # "any": a raise where torch raises passes whatever its exception class
+    strict_xfail: bool = False  # a declared divergence that now passes is a failure (xpass)
+    failures: int | None = 0  # individual failure lines after the grouped summary; None: all
+    baseline: Path | None = None  # an earlier results JSON: only regressions against it fail the run
+    write_divergences: Path | None = None  # write the current failures as a starting divergences file
 
 
 def conformance_run(settings: RunSettings) -> bool:
@@ -65,6 +71,7 @@ def conformance_run(settings: RunSettings) -> bool:
             loaded.append(load_backend(name))
         except BackendNotFound as error:
             raise RunError(str(error)) from None
+    porting = _porting_setup(settings, loaded)
     use_workers = settings.fuzz is None and workers.workers_needed(settings.jobs, settings.timeout, settings.isolate)
     if use_workers:
         workers.prestart(loaded, run_case)  # the fork server imports the harness and backends while the spec loads
@@ -90,8 +97,8 @@ def conformance_run(settings: RunSettings) -> bool:
                 pool.start()
             backends, versions = _available(loaded, pool)
             if settings.fuzz is not None:
-                return fuzz_run(spec, backends, settings)
-            return _run_cases(settings, spec, cases, backends, versions, pool, extra)
+                return fuzz_run(spec, backends, settings, porting)
+            return _run_cases(settings, spec, cases, backends, versions, pool, porting, extra)
     except workers.WorkerError as error:
         raise RunError(str(error)) from None
     except KeyboardInterrupt:  # before any case ran (while workers started)
@@ -130,6 +137,7 @@ def _run_cases(
     backends: list[Backend],
     versions: dict[str, str | None],
     pool: workers.WorkerPool | None,
+    porting: _Porting | None = None,
     extra: dict | None = None,
 ) -> bool:
     previous: dict[tuple[str, str, str, str], Result] = {}
@@ -168,7 +176,11 @@ def _run_cases(
         if log is not None:
             log.close()
     progress.close()
-    print(report.render(results, list(spec.dtypes), show_matrix=settings.matrix))
+    porting = porting or _Porting({}, None)
+    results, porting_info, conformant = _porting_finish(settings, porting, results, backends)
+    print(report.render(results, list(spec.dtypes), show_matrix=settings.matrix, max_failures=settings.failures))
+    for line in porting_info.pop("lines"):
+        print(line)
     if len({result.suite for result in results}) > 1 or "opinfo" in settings.suites:
         for backend in backends:  # each suite on its own line: the spec's cases and torch's samples
             for suite in settings.suites:
@@ -182,16 +194,82 @@ def _run_cases(
             {b.name: versions[b.name] or version_label(b) for b in backends},
             spec=str(spec.root),
             run=run_info,
+            **porting_info,
             **(extra or {}),
         )
         partial = settings.json.with_name(settings.json.name + ".tmp")
         partial.write_text(json.dumps(document, indent=1))
         partial.replace(settings.json)  # whole or not at all
         log.path.unlink(missing_ok=True)  # every result it held is in the document now
-    return not any(result.failed for result in results)
+    return conformant
 
 
-def fuzz_run(spec: Spec, backends: list[Backend], settings: RunSettings) -> bool:
+# --- porting a backend: declared divergences, --errors, baselines (docs/backends.md) ----------------
+@dataclass
+class _Porting:
+    declared: dict  # backend name -> harness.divergences.Divergences
+    baseline: list[Result] | None
+
+
+def _porting_setup(settings: RunSettings, loaded: list[Backend]) -> _Porting:
+    """Each backend's declared divergences and the baseline's results, read before anything runs:
+    a bad file stops the run with a one-line RunError naming it."""
+    from tensorparity.harness import baseline, divergences
+
+    declared = {}
+    for backend in loaded:
+        try:
+            declared[backend.name] = divergences.for_backend(backend)
+        except divergences.DivergencesError as error:
+            raise RunError(str(error)) from None
+    old = None
+    if settings.baseline is not None:
+        try:
+            old = baseline.load(settings.baseline)
+        except baseline.BaselineError as error:
+            raise RunError(str(error)) from None
+    return _Porting(declared, old)
+
+
+def _porting_finish(
+    settings: RunSettings, porting: _Porting, results: list[Result], backends: list[Backend]
+) -> tuple[list[Result], dict, bool]:
+    """The results with --errors and the declared divergences applied; the results document's
+    extra keys (and "lines" for the terminal); whether the run is conformant."""
+    from tensorparity.harness import baseline, divergences
+    from tensorparity.harness.runner import accept_any_exception, backend_spec
+
+    if settings.errors == "any":
+        results = accept_any_exception(results)
+    applied = divergences.apply(results, porting.declared, strict=settings.strict_xfail)
+    results = applied.results
+    lines = applied.lines()
+    extra: dict = {"backend_classes": {b.name: backend_spec(b) for b in backends}}
+    extra["divergences"] = {
+        name: {
+            "files": [str(path) for path in applied.files.get(name, [])],
+            "xfail": applied.xfailed.get(name, 0),
+            "fixed": [entry.label() for backend, entry, _ in applied.fixed if backend == name],
+            "stale": [f"{entry.label()}: {why}" for backend, entry, why in applied.stale if backend == name],
+        }
+        for name in porting.declared
+    }
+    if settings.write_divergences is not None:
+        try:
+            count = divergences.write_starting_file(settings.write_divergences, results)
+        except OSError as error:
+            raise RunError(f"--write-divergences {settings.write_divergences}: {error.strerror or error}") from None
+        lines.append(f"wrote {count} divergence entries (reason TODO) to {settings.write_divergences}")
+    conformant = not any(result.failed for result in results)
+    if porting.baseline is not None:
+        changes = baseline.compare(porting.baseline, results, str(settings.baseline))
+        lines += changes.lines()
+        extra["baseline"] = baseline.changes_document(changes)
+        conformant = not changes.regressions
+    return results, {"lines": lines, **extra}, conformant
+
+
+def fuzz_run(spec: Spec, backends: list[Backend], settings: RunSettings, porting: _Porting | None = None) -> bool:
     """``settings.fuzz`` drawn cases of the selected ops on each backend, the first failure
     shrunk and printed as a spec case and a reproduction; whether none failed."""
     from tensorparity.harness.fuzz import fuzz  # imported here: hypothesis costs a tenth of a second, and only fuzzing needs it
@@ -203,18 +281,26 @@ def fuzz_run(spec: Spec, backends: list[Backend], settings: RunSettings) -> bool
         raise RunError(f"none of {', '.join(op_ids)} is fuzzed (its spec says fuzz: {{shapes: none}})")
     for backend in backends:
         progress = Progress(settings.fuzz, f"fuzz {backend.name}")
-        found = fuzz(spec, backend, settings.fuzz, settings.seed, fuzzable, on_example=progress.advance)
+        declared = porting.declared.get(backend.name) if porting else None
+        found = fuzz(
+            spec, backend, settings.fuzz, settings.seed, fuzzable, on_example=progress.advance,
+            declared=declared, errors=settings.errors,
+        )  # fmt: skip
         progress.close()
         rate = found.examples / max(found.seconds, 1e-9)
-        if found.failure is None:
-            print(f"{backend.name}: fuzz: {found.examples} cases (seed {settings.seed}) all conformant, {rate:,.0f} cases/s")
+        print(f"{backend.name}: {found.summary()} (seed {settings.seed}, {rate:,.0f} cases/s)")
+        for known in found.known:
+            print(f"  known: {known.op}: {known.count} cases, {known.kind.replace('_', ' ')} ({known.reason_text()})")
+        if not found.failures:
             continue
         conformant = False
-        failure = found.failure
-        print(f"{backend.name}: fuzz: FAIL after {found.examples} cases (seed {settings.seed}), shrunk to:")
-        print(f"  {failure.case.label} {backend.name}: {failure.outcome}: {failure.message}")
-        print(f"\nAs a YAML case for spec/ops/{failure.case.op}.yaml (under cases:):\n")
-        print(failure.yaml_case())
-        print("As a Python reproduction:\n")
-        print(failure.python_repro())
+        for distinct in found.failures:
+            failure = distinct.example
+            dtypes = " ".join(distinct.dtypes)
+            print(f"\n{distinct.op}: {distinct.count} cases, {distinct.kind.replace('_', ' ')}: {dtypes}; shrunk to:")
+            print(f"  {failure.case.label} {backend.name}: {failure.outcome}: {failure.message}")
+            print(f"\nAs a YAML case for spec/ops/{failure.case.op}.yaml (under cases:):\n")
+            print(failure.yaml_case())
+            print("As a Python reproduction:\n")
+            print(failure.python_repro())
     return conformant

@@ -581,7 +581,17 @@ class WorkerPool:
         version = self.versions.get(index, "")
         suffix = "; a fresh worker runs the cases after it"
         result = Result(
-            case.op, case.name, case.dtype, backend.name, outcome, message + suffix, None, None, elapsed, case.section, version,
+            case.op,
+            case.name,
+            case.dtype,
+            backend.name,
+            outcome,
+            message + suffix,
+            None,
+            None,
+            elapsed,
+            case.section,
+            version,
             suite=case.suite,
         )
         self._remaining -= 1

@@ -33,8 +33,33 @@ def add_parser(commands: Any) -> None:
     run.add_argument(
         "--max-numel", type=int, metavar="N", help="--suite opinfo: leave out samples with a tensor of more than N elements"
     )
+    # porting a backend that does not conform yet (docs/backends.md)
+    run.add_argument(
+        "--errors", choices=("strict", "any"), default="strict",
+        help="where torch raises: strict (default) wants torch's exception class, any accepts any exception",
+    )  # fmt: skip
+    run.add_argument("--strict-xfail", action="store_true", help="a declared divergence that now passes is a failure (xpass)")
+    run.add_argument(
+        "--failures", default="0", metavar="N|all", help="print N individual failure lines after the grouped summary (default 0)"
+    )
+    run.add_argument(
+        "--baseline", type=Path, metavar="OLD.json", help="compare with an earlier --json run: only regressions fail"
+    )
+    run.add_argument(
+        "--write-divergences", type=Path, metavar="FILE", help="write the current failures as a starting divergences file"
+    )
     spec_arguments(run)
     run.set_defaults(handler=main)
+
+
+def failures_count(text: str) -> int | None:
+    """--failures N|all: a count, None for all; ValueError otherwise."""
+    if text == "all":
+        return None
+    count = int(text)
+    if count < 0:
+        raise ValueError(text)
+    return count
 
 
 def main(args: argparse.Namespace) -> int:
@@ -44,6 +69,10 @@ def main(args: argparse.Namespace) -> int:
         return usage_error("--max-numel takes 0 or more elements")
     if args.jobs < 1 or args.timeout < 0:
         return usage_error("--jobs takes 1 or more, --timeout 0 or more seconds")
+    try:
+        failures = failures_count(args.failures)
+    except ValueError:
+        return usage_error(f"--failures takes a number of lines or 'all', not {args.failures!r}")
     settings = RunSettings(
         backends=args.backend or ["numpy"],
         ops=args.op,
@@ -59,6 +88,11 @@ def main(args: argparse.Namespace) -> int:
         resume=args.resume,
         suites=tuple(dict.fromkeys(args.suite or ["spec"])),
         max_numel=args.max_numel,
+        errors=args.errors,
+        strict_xfail=args.strict_xfail,
+        failures=failures,
+        baseline=args.baseline,
+        write_divergences=args.write_divergences,
     )
     try:
         conformant = conformance_run(settings)
