@@ -159,10 +159,14 @@ class ElementwiseOps(ArrayModuleBase):
                 fallback = self.xp.where(left == 1, 1, self.xp.where(left == -1, self.xp.where(odd, -1, 1), 0))
                 return self.xp.where(negative, fallback, result).astype(self._dtype(dtype))
         if promotion.is_complex(dtype):
-            # torch's complex pow is exp(exponent * log(base)): 0 ** 0 is nan+nanj, not NumPy's 1
+            # torch's complex pow is exp(exponent * log(base)), also where the base is zero: 0 ** 0 is
+            # nan+nanj (NumPy: 1) and 0 ** (-0.9+2j) is inf+nanj (NumPy: nan+nanj)
             result = self.xp.power(left, right, dtype=self._dtype(dtype))
-            zero = (left == 0) & (right == 0)
-            return self.xp.where(zero, self.xp.asarray(complex(math.nan, math.nan), dtype=result.dtype), result)
+            zero = left == 0
+            if bool(zero.any()):
+                with np.errstate(all="ignore"):
+                    result = self.xp.where(zero, self.xp.exp(right * self.xp.log(left)), result).astype(result.dtype)
+            return result
         return self.xp.power(left, right, dtype=self._dtype(dtype))
 
     @exotic.lifted
