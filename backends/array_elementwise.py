@@ -44,7 +44,11 @@ class ElementwiseOps(ArrayModuleBase):
     @exotic.lifted
     def sub(self, input: Any, other: Any, *, alpha: Any = 1) -> Any:
         checks.check_sub_operands(
-            self._name(input) if self._is_tensor(input) else None,
+            self._name(input)
+            if self._is_tensor(input)
+            else promotion.scalar_dtype(input)
+            if promotion.is_python_number(input)
+            else None,
             self._name(other) if self._is_tensor(other) else promotion.scalar_dtype(other),
         )
         left, right, dtype = self._binary_operands(input, other, number_input=True)
@@ -171,6 +175,7 @@ class ElementwiseOps(ArrayModuleBase):
 
     @exotic.lifted
     def exp(self, input: Any) -> Any:
+        checks.check_tensor_argument("exp", "input", 1, input, self._is_tensor(input))
         dtype = self._name(input)
         if promotion.is_integral(dtype):
             dtype = promotion.DEFAULT_FLOAT

@@ -120,7 +120,11 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> PyTensor:
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> PyTensor:
     checks.check_sub_operands(
-        input.dtype if isinstance(input, PyTensor) else None,
+        input.dtype
+        if isinstance(input, PyTensor)
+        else promotion.scalar_dtype(input)
+        if promotion.is_python_number(input)
+        else None,
         other.dtype if isinstance(other, PyTensor) else promotion.scalar_dtype(other),
     )
     return _add(input, other, alpha, operator.sub)
@@ -296,6 +300,7 @@ def _float_power(values: list, exponent: Any, dtype: str) -> list:
 
 
 def exp(input: PyTensor) -> PyTensor:
+    checks.check_tensor_argument("exp", "input", 1, input, isinstance(input, PyTensor))
     dtype = promotion.DEFAULT_FLOAT if promotion.is_integral(input.dtype) else input.dtype
     values = cast(input.values(), input.dtype, dtype)
     if dtype in COMPLEXES:
