@@ -10,6 +10,7 @@ import pytest
 from tensorparity.harness.cases import Selection, expand, select
 from tensorparity.harness.cli import main
 from tensorparity.harness.reports.merge import ResultsFileError, merge_files
+from tensorparity.harness.spec import load_spec
 
 # a selection with several ops, two backends and a few hundred cases: small enough for the unit tests
 RUN = [
@@ -162,3 +163,26 @@ def test_a_shard_resumes_only_as_the_same_shard(sharded, tmp_path, capsys):
     assert target.read_bytes() == shards[1].read_bytes()
     assert main([*RUN, "--shard", "2/4", "--json", str(target), "--resume"]) == 0
     assert _strip(json.loads(target.read_text())["results"]) == _strip(json.loads(shards[1].read_text())["results"])
+
+
+def _collected(shard: str | None) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TENSORPARITY_SHARD"}
+    if shard:
+        env["TENSORPARITY_SHARD"] = shard
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-m", "pytest", "tests/conformance/test_conformance.py", "--collect-only", "-q", "-p", "no:xdist"]
+    out = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if "::test_conformance[" in line]
+
+
+def test_pytest_shards_split_the_conformance_tests_as_run_does():
+    every = _collected(None)
+    shards = [_collected(f"{k}/3") for k in (1, 2, 3)]
+    assert all(shards) and sorted(sum(shards, [])) == sorted(every)  # each test in exactly one shard
+    spec = load_spec()
+    first = {f"{c.id}-numpy" for c in select(spec, Selection(shard=(1, 3)))}
+    assert {line.split("[", 1)[1].rstrip("]") for line in shards[0] if line.endswith("-numpy]")} == first
