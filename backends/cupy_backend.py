@@ -44,6 +44,6 @@ class CupyBackend(ArrayModuleBackend):
     def to_host(self, array: Any) -> np.ndarray:
         return self.xp.asnumpy(array)
 
-    def synchronize(self) -> None:
+    def synchronize(self, result: Any) -> None:
         """Wait for queued GPU work, so timings measure the work and not its launch."""
         self.xp.cuda.get_current_stream().synchronize()

@@ -86,7 +86,7 @@ def bench_spec(root: Path | None = None) -> dict[str, OpSpec]:
 
 def inputs(op: OpSpec, size: int | str, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> tuple[tuple, dict]:
     """(args, kwargs) in neutral form: op ``op``'s benchmark inputs at ``size``."""
-    from tensorparity.harness.spec import _build_graph
+    from tensorparity.harness.spec import build_graph
     from tensorparity.harness.values import ValueForm, build_input
 
     size = size_name(size)
@@ -96,7 +96,7 @@ def inputs(op: OpSpec, size: int | str, memory_limit: int = DEFAULT_MEMORY_LIMIT
     block = _substitute({k: v for k, v in op.bench.items() if k != "vars"}, variables, op.path, "bench")
     try:
         if "graph" in block:
-            return (_build_graph(block["graph"], None, memory_limit),), {}
+            return (build_graph(block["graph"], None, memory_limit),), {}
         args = build_input(block.get("args", []), None, memory_limit, "bench.args")
         kwargs = {k: build_input(v, None, memory_limit, f"bench.kwargs.{k}") for k, v in (block.get("kwargs") or {}).items()}
     except ValueForm as error:
@@ -143,7 +143,7 @@ def prepare(backend: str | Backend, op: str, size: int | str, root: Path | None 
 
         def call() -> Any:
             result = method(*args, **kwargs)
-            synchronize()  # GPU work is queued: the clock must wait for it
+            synchronize(result)  # GPU work is queued: the clock must wait for it
             return result
 
     else:

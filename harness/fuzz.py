@@ -15,6 +15,10 @@ that wraps past what its negative pads keep (torch reads memory it does not own)
 complex extremes (±max parts; torch's vectorized and scalar loops disagree), and
 quint4x2 (see ``FUZZ_DTYPES``). The oracle runs torch on one thread: the tensors
 are tiny, and its thread pool only adds waits.
+
+One module over 400 lines: what to draw (plans from the signatures), the judging
+loop and the shrunk failure's write-up work on the same plan and case records;
+from outside, only ``fuzz`` and its report are used.
 """
 
 from __future__ import annotations
@@ -32,12 +36,11 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from tensorparity.backends.base import Backend
 from tensorparity.backends.neutral import QUANTIZED, STORAGE, NeutralTensor
-from tensorparity.backends.torch_backend import TorchBackend
 from tensorparity.harness.cases import Case
-from tensorparity.harness.record import oracle
+from tensorparity.harness.oracle import TorchBackend, oracle
 from tensorparity.harness.runner import call_op, judge_outcome
 from tensorparity.harness.spec import OpSpec, Param, Spec
-from tensorparity.harness.values import Raises, _neutral, edge_values, expected_to_form, tensor_values_form
+from tensorparity.harness.values import Raises, edge_values, expected_to_form, neutral_tensor, tensor_values_form
 
 # The seed's dtype rows, quantized ones with drawn scales and zero points; all but quint4x2: torch
 # packs it two values a byte, reads any view that starts past its first element from the wrong byte
@@ -116,7 +119,7 @@ def _input_form(value: Any) -> Any:
 
 def _flow_inputs(entry: dict) -> Any:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from tensorparity.harness.record import _flow
+    from tensorparity.harness.record import flow_style
 
     def flow(value: Any) -> Any:
         if isinstance(value, dict):
@@ -134,7 +137,7 @@ def _flow_inputs(entry: dict) -> Any:
     result["args"] = CommentedSeq(flow(a) for a in entry["args"])
     if "kwargs" in entry:
         result["kwargs"] = flow(entry["kwargs"])
-    result["expected"] = _flow(entry["expected"])
+    result["expected"] = flow_style(entry["expected"])
     return result
 
 
@@ -224,7 +227,7 @@ class CaseBuilder:
         qparams = {}
         if dtype in QUANTIZED:  # dyadic scales: every backend quantizes them exactly
             qparams = {"scale": float(2.0 ** rng.integers(-2, 2)), "zero_point": int(rng.integers(0, 4))}
-        tensor = _neutral(values, dtype, qparams, "")
+        tensor = neutral_tensor(values, dtype, qparams, "")
         self._built.append(tensor)
         return tensor
 

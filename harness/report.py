@@ -19,7 +19,8 @@ SYMBOLS = {
     outcomes.TIMEOUT: "TO",
     outcomes.CRASH: "CR",
 }
-_SEVERITY = [
+# Outcomes from the mildest to the worst: a matrix cell (here and in reports/grid.py) shows its worst.
+SEVERITY = [
     outcomes.RAISES_AS_TORCH,
     outcomes.PASS,
     outcomes.NOT_IMPLEMENTED,
@@ -49,7 +50,7 @@ def matrix(results: list[Result], dtypes: list[str]) -> str:
             ops.append(result.op)
         key = (result.op, result.dtype)
         current = cells.get(key)
-        if current is None or _SEVERITY.index(result.outcome) > _SEVERITY.index(current):
+        if current is None or SEVERITY.index(result.outcome) > SEVERITY.index(current):
             cells[key] = result.outcome
     columns = [d for d in dtypes if any((op, d) in cells for op in ops)]
     width = max((len(op) for op in ops), default=2)

@@ -6,7 +6,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tensorparity.backends.base import Backend, NotImplementedOp, UnsupportedDtype
 from tensorparity.harness import results as outcomes
@@ -14,9 +14,7 @@ from tensorparity.harness.cases import Case
 from tensorparity.harness.judge import compare, describe
 from tensorparity.harness.results import Result
 from tensorparity.harness.values import Raises
-
-if TYPE_CHECKING:
-    from tensorparity.harness.workers import WorkerPool
+from tensorparity.harness.workers import WorkerPool, workers_needed
 
 
 class ConversionFailed(Exception):
@@ -171,13 +169,11 @@ def run(
         if on_result is not None:
             on_result(result)
 
-    from tensorparity.harness.workers import WorkerPool, workers_needed
-
     if todo and pool is not None:
         where = [pool.index(backend) for backend in backends]
         pool.run([(task_id, where[tasks[task_id][0]], tasks[task_id][1]) for task_id in todo], decided)
     elif todo and workers_needed(jobs, timeout, isolate):
-        with WorkerPool(backends, jobs=jobs, timeout=timeout, isolate=isolate) as own:
+        with WorkerPool(backends, jobs=jobs, timeout=timeout, isolate=isolate, run_case=run_case) as own:
             own.run([(task_id, *tasks[task_id]) for task_id in todo], decided)
     else:
         versions: dict[int, str] = {}

@@ -50,7 +50,7 @@ from tensorparity.harness.results import (
     spec_digest,
     torch_version,
 )
-from tensorparity.harness.runner import run
+from tensorparity.harness.runner import run, run_case
 from tensorparity.harness.spec import DEFAULT_MEMORY_LIMIT, DEFAULT_SPEC, Spec, load_spec
 
 
@@ -113,7 +113,7 @@ def conformance_run(settings: RunSettings) -> Verdict:
             raise RunError(str(error)) from None
     use_workers = settings.fuzz is None and workers.workers_needed(settings.jobs, settings.timeout, settings.isolate)
     if use_workers:
-        workers.prestart(loaded)  # the fork server imports the harness and backends while the spec loads
+        workers.prestart(loaded, run_case)  # the fork server imports the harness and backends while the spec loads
     spec = load_spec(settings.spec, memory_limit=settings.memory_limit)
     try:
         cases = select(spec, settings.selection)
@@ -131,6 +131,7 @@ def conformance_run(settings: RunSettings) -> Verdict:
                 timeout=settings.timeout,
                 isolate=settings.isolate,
                 max_timeouts=settings.max_timeouts,
+                run_case=run_case,
             )
             if use_workers
             else None

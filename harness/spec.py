@@ -361,7 +361,7 @@ def _load_case(path, raw, index, params, dtypes, allow_missing, memory_limit) ->
     for dtype in sweep or [None]:
         try:
             if "graph" in raw:
-                args, kwargs = (_build_graph(raw["graph"], dtype, memory_limit),), {}
+                args, kwargs = (build_graph(raw["graph"], dtype, memory_limit),), {}
             else:
                 args = build_input(raw.get("args", []), dtype, memory_limit, "args")
                 kwargs = {k: build_input(v, dtype, memory_limit, f"kwargs.{k}") for k, v in (raw.get("kwargs") or {}).items()}
@@ -402,7 +402,8 @@ def _load_case(path, raw, index, params, dtypes, allow_missing, memory_limit) ->
     )
 
 
-def _build_graph(raw: dict, dtype: str | None, memory_limit: int) -> Graph:
+def build_graph(raw: dict, dtype: str | None, memory_limit: int) -> Graph:
+    """A gradient graph from its spec form (inputs, steps, output, wrt); ``dtype`` replaces ``$sweep``."""
     inputs = {n: build_input(v, dtype, memory_limit, f"graph.inputs.{n}") for n, v in raw["inputs"].items()}
     known = set(inputs)
     steps = []

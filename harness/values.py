@@ -126,7 +126,7 @@ def _build_tensor(form: dict, sweep_dtype: str | None, memory_limit: int, path: 
         raise ValueForm(path, f"tensor needs more than the memory limit of {memory_limit} bytes")
     if dtype not in QUANTIZED and form.get("dtype") != SWEEP and ({"scale", "zero_point"} & set(form)):
         raise ValueForm(path, f"scale and zero_point belong to quantized dtypes, not {dtype}")
-    tensor = _neutral(values, dtype, form, path)
+    tensor = neutral_tensor(values, dtype, form, path)
     if dtype == "quint4x2" and not tensor.shape:
         raise ValueForm(path, "quint4x2 packs two values a byte: torch has no 0-d form of it")
     if "layout" in form:  # after the cast, which would copy into C order
@@ -185,8 +185,9 @@ def _layout(values: np.ndarray, layout: Any, path: str) -> np.ndarray:
     raise ValueForm(path, f"unknown layout {next(iter(layout))!r}")
 
 
-def _neutral(values: np.ndarray, dtype: str, form: dict, path: str) -> NeutralTensor:
-    """Store plain values in the neutral form of ``dtype`` (keeping any strides)."""
+def neutral_tensor(values: np.ndarray, dtype: str, form: dict, path: str) -> NeutralTensor:
+    """Store plain values in the neutral form of ``dtype`` (keeping any strides); a quantized
+    dtype takes its ``scale`` and ``zero_point`` from ``form``."""
     if dtype in QUANTIZED:
         if "scale" not in form or "zero_point" not in form:
             raise ValueForm(path, f"a {dtype} tensor needs scale and zero_point (values are its integer representation)")

@@ -24,6 +24,10 @@ their strides on the way (NumPy would send a strided view as a contiguous copy).
 A worker gets the harness's current environment, with OpenMP told not to spin
 and, for several workers, each its share of the cores for thread pools. No
 worker outlives the harness, even after ``kill -9``: see ``_die_with_parent``.
+
+One module over 400 lines, on purpose: both ends of one private protocol (the
+framing, the worker's loop, the parent's scheduling, deadlines and recovery),
+whose invariants (message order, chunk accounting) hold only together.
 """
 
 from __future__ import annotations
@@ -53,7 +57,6 @@ import numpy as np
 from tensorparity.backends.base import Backend
 from tensorparity.harness import results as outcomes
 from tensorparity.harness.results import Result
-from tensorparity.harness.runner import run_case  # imported here, so the fork server has it before any worker
 
 CHUNK = 32  # the most cases per message to a worker
 AHEAD = 4  # chunks handed to a worker at once: it never waits for the parent to be scheduled
@@ -67,6 +70,8 @@ _GATHER = 0.001  # seconds the parent lets results gather while every worker has
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 Task = tuple[int, int, Any]  # (task id, index of the backend, case)
+# What a worker calls on each case: (backend, case, the backend's version) -> its result (harness.runner.run_case).
+CaseRunner = Callable[[Backend, Any, str], Result]
 
 
 class WorkerError(RuntimeError):
@@ -79,16 +84,17 @@ def context() -> Any:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def prestart(backends: Sequence[Backend] = ()) -> None:
-    """Start the fork server now, importing the harness and the backends' modules, so that
-    the first worker starts fast. Call early (before loading the spec) to overlap the imports.
-    Does nothing once a server runs, or where there is no fork server."""
+def prestart(backends: Sequence[Backend] = (), run_case: CaseRunner | None = None) -> None:
+    """Start the fork server now, importing the harness (``run_case``'s module) and the backends'
+    modules, so that the first worker starts fast. Call early (before loading the spec) to overlap
+    the imports. Does nothing once a server runs, or where there is no fork server."""
     ctx = context()
     if ctx.get_start_method() != "forkserver":
         return
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver  # here: only where the platform has a fork server
 
-    modules = ["tensorparity.harness.workers", *dict.fromkeys(type(b).__module__ for b in backends)]
+    harness = ["tensorparity.harness.workers", *([run_case.__module__] if run_case is not None else [])]
+    modules = [*harness, *dict.fromkeys(type(b).__module__ for b in backends)]
     ctx.set_forkserver_preload([m for m in modules if m != "__main__"])
     forkserver.ensure_running()
 
@@ -160,7 +166,7 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         return
-    from multiprocessing import forkserver, parent_process
+    from multiprocessing import forkserver, parent_process  # here: on Linux only, as the prctl
 
     server = getattr(forkserver, "_forkserver", None)
     sentinel = getattr(parent_process(), "_sentinel", None)  # a copy of the same pipe
@@ -197,6 +203,7 @@ def worker_main(sock: socket.socket) -> None:
         os.environ.clear()  # before the backends import their libraries
         os.environ.update(message[2])
         backends: dict[int, Backend] = message[1]
+        run_case: CaseRunner = message[3]
         info = {}
         for index, backend in backends.items():  # plain str: torch's version is a str subclass that needs torch
             reason, version = _call(backend.unavailable_reason), _call(backend.version)
@@ -262,6 +269,8 @@ class WorkerPool:
     ``timeout`` (seconds, None for none) bounds each case. After ``max_timeouts``
     consecutive timeouts of one op on one backend (or as many crashes), its
     remaining cases are decided ``timeout`` (``crash``) without running; 0: never.
+    ``run_case`` is what a worker calls on each case (``harness.runner.run_case``;
+    a module-level function: it is sent by name).
     """
 
     def __init__(
@@ -271,8 +280,11 @@ class WorkerPool:
         timeout: float | None = None,
         isolate: bool = False,
         max_timeouts: int = 3,
+        *,
+        run_case: CaseRunner,
     ) -> None:
         self.backends = list(backends)
+        self.run_case = run_case
         self.max_timeouts = max(0, int(max_timeouts))
         self._streaks: dict[tuple[str, int], tuple[str, int]] = {}  # (op, backend) -> (timeout or crash, how many in a row)
         self._cut: dict[tuple[str, int], str] = {}  # (op, backend) -> the outcome its cases now get without running
@@ -290,7 +302,7 @@ class WorkerPool:
         self._remaining = 0
         self._selector = selectors.DefaultSelector()
         self._ctx = context()
-        prestart(self.backends)
+        prestart(self.backends, run_case)
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -315,6 +327,10 @@ class WorkerPool:
         while not worker.ready and not worker.dead:
             self._step()
         return self.info.get(index)
+
+    def pids(self) -> list[int]:
+        """The process ids of the workers running now."""
+        return [worker.process.pid for worker in self._slots if worker is not None and not worker.dead]
 
     def index(self, backend: Backend) -> int:
         """The position of ``backend`` (this very object) among the pool's backends."""
@@ -412,7 +428,7 @@ class WorkerPool:
     def _start(self, group: tuple[int, ...]) -> _Worker:
         try:
             environment = {**self._thread_limits(), **os.environ}  # the harness's as it is now, not the fork server's
-            setup = _frame(("setup", {index: self.backends[index] for index in group}, environment))
+            setup = _frame(("setup", {index: self.backends[index] for index in group}, environment, self.run_case))
         except Exception as error:
             names = ", ".join(self.backends[i].name for i in group)
             raise WorkerError(

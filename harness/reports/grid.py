@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tensorparity.backends.neutral import STORAGE
 from tensorparity.harness import results as outcomes
-from tensorparity.harness.report import _SEVERITY, LEGEND, SYMBOLS
+from tensorparity.harness.report import LEGEND, SEVERITY, SYMBOLS
 from tensorparity.harness.results import Result
 
 __all__ = ["LEGEND", "SYMBOLS", "Cell", "Coverage", "Grid", "coverage", "dtype_order", "grid", "worst"]
@@ -34,7 +34,7 @@ LISTING = tuple(outcomes.OUTCOMES)
 
 
 def worst(found: Counter | list[str]) -> str:
-    return max(found, key=_SEVERITY.index)
+    return max(found, key=SEVERITY.index)
 
 
 def dtype_order(dtypes: set[str] | list[str]) -> list[str]:

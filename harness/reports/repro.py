@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from tensorparity.backends.registry import known_backends
 from tensorparity.harness.results import Result
 from tensorparity.harness.spec import DEFAULT_SPEC
 
@@ -43,8 +44,6 @@ def _resolved(path: Path) -> Path:
 
 @lru_cache(maxsize=1)
 def _registered() -> frozenset[str]:
-    from tensorparity.backends.registry import known_backends
-
     return frozenset(known_backends())
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("check_layers", ROOT / "tools" / "check_layers.py")
