@@ -8,7 +8,7 @@ With ``json``, nothing a user already has is lost: an existing file that is not
 a tensorparity results file is refused, as is a log holding an unfinished run's
 results (unless resuming it); ``resume`` continues only a run made the same way
 (the identity in ``harness.results``), keeping every result it wrote; a new run
-over an older results file keeps that file as a numbered backup (``r.json.~1~``).
+over an older results file moves that file aside, as a numbered backup (``r.json.~1~``), when it starts.
 Every new result is streamed to the log as it is decided; at the end the
 terminal report is printed and the JSON document written whole or not at all
 (the log, whose results it now holds, goes). ``maxfail`` stops the run after so
@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,7 +182,7 @@ class _Output:
     log_path: Path
     identity: dict[str, Any]
     previous: dict[tuple[str, str, str, str], Result]
-    backup: bool  # an earlier results file is there, to keep as a backup when this run's replaces it
+    backup: bool  # an earlier results file is there, to move aside as a backup when this run starts
 
     @classmethod
     def prepare(cls, settings: RunSettings, spec: Spec, loaded: list[Backend]) -> _Output:
@@ -265,6 +264,15 @@ def _run_cases(
     previous = output.previous if output else {}
     log = None
     if output:
+        if output.backup and output.path.exists():
+            # This run replaces the file: the earlier one moves aside now, so that an interrupted
+            # run's --resume continues this run, never mixes in the earlier one's results.
+            backup = backup_path(output.path)
+            try:
+                os.rename(output.path, backup)
+            except OSError as error:
+                raise RunError(f"--json {output.path}: cannot keep it as {backup}: {error.strerror or error}") from None
+            print(f"kept the previous {output.path} as {backup}")
         try:
             log = ResultLog(output.log_path, append=settings.resume, identity=output.identity)
         except OSError as error:
@@ -351,13 +359,6 @@ def _write(
     partial = output.path.with_name(output.path.name + ".tmp")
     try:
         partial.write_text(json.dumps(document, indent=1))
-        if output.backup and output.path.exists():
-            backup = backup_path(output.path)
-            try:
-                os.link(output.path, backup)  # the earlier results stay, under another name
-            except OSError:  # no hard links here
-                shutil.copy2(output.path, backup)
-            print(f"kept the previous {output.path} as {backup}")
         partial.replace(output.path)  # whole or not at all
     except OSError as error:
         raise RunError(f"cannot write {output.path}: {error.strerror or error}; the results are in {output.log_path}") from None

@@ -213,3 +213,28 @@ def test_maxfail_with_workers_keeps_every_decided_result(tmp_path, flags):
     assert main([*args, "--json", str(target), "--resume"]) == 1
     cases = expand(load_spec(), ["add", "sub"])
     assert [(r.op, r.case, r.dtype) for r in read_results(target)] == [(c.op, c.name, c.dtype) for c in cases]
+
+
+def test_an_interrupted_new_run_over_a_results_file_resumes_itself_and_keeps_the_old(finished, capsys, monkeypatch):
+    import tensorparity.harness.session as session
+
+    before = finished.read_bytes()
+    real_run = session.run
+
+    def interrupted(cases, backends, on_result, **options):
+        real_run(cases[:5], backends, on_result, **options)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(session, "run", interrupted)
+    args = [*RUN, "--op", "add", "--json", str(finished)]
+    assert main(args) == 130
+    backup = finished.with_name("n.json.~1~")
+    assert backup.read_bytes() == before and not finished.exists()  # moved aside when the new run started
+    assert len(read_results(log_path(finished))) == 5
+    monkeypatch.setattr(session, "run", real_run)
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 0
+    assert "resuming: 5 results kept" in capsys.readouterr().out
+    cases = expand(load_spec(), ["add"])
+    assert [(r.op, r.case, r.dtype) for r in read_results(finished)] == [(c.op, c.name, c.dtype) for c in cases]
+    assert backup.read_bytes() == before
