@@ -101,11 +101,12 @@ class Selection:
     shard: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """As the results document records it (``selection``)."""
+        """As the results document records it (``selection``): each filter sorted, without repeats,
+        since neither the order of the flags nor a repeat changes which cases run, or their order."""
         return {
-            "ops": list(self.ops) if self.ops else None,
-            "cases": list(self.cases) if self.cases else None,
-            "dtypes": list(self.dtypes) if self.dtypes else None,
+            "ops": sorted(set(self.ops)) if self.ops else None,
+            "cases": sorted(set(self.cases)) if self.cases else None,
+            "dtypes": sorted(set(self.dtypes)) if self.dtypes else None,
         }
 
 

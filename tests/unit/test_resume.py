@@ -238,3 +238,8 @@ def test_an_interrupted_new_run_over_a_results_file_resumes_itself_and_keeps_the
     cases = expand(load_spec(), ["add"])
     assert [(r.op, r.case, r.dtype) for r in read_results(finished)] == [(c.op, c.name, c.dtype) for c in cases]
     assert backup.read_bytes() == before
+
+
+def test_the_order_of_the_flags_does_not_make_another_run(finished, capsys):
+    assert main([*RUN, "--op", "sub", "--op", "add", "--op", "add", "--json", str(finished), "--resume"]) == 0
+    assert "resuming: " in capsys.readouterr().out
