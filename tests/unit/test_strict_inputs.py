@@ -181,3 +181,8 @@ def test_report_reads_a_bad_results_file_as_a_sentence(tmp_path, capsys, content
     path.write_text(content)
     assert _status(["report", str(path)]) == 2
     assert _one_line(capsys).startswith(f"{path}: {expected}")
+
+
+def test_report_without_files_is_one_line_exit_2(capsys):
+    assert _status(["report"]) == 2
+    assert _one_line(capsys) == "the following arguments are required: RESULTS.json"
