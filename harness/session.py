@@ -317,7 +317,10 @@ def _run_cases(
         print(f"stopped after {failures} failures (--maxfail {settings.maxfail}); {left} cases not run")
     if output:
         complete = not stopped and len(results) == len(cases) * len(names)
-        _write(settings, spec, output, results, backends, versions, complete=complete, resumed=len(previous), cases=len(cases))
+        _write(
+            settings, spec, output, results, backends, versions,
+            complete=complete, stopped="maxfail" if stopped else None, resumed=len(previous), cases=len(cases),
+        )  # fmt: skip
     return not any(result.failed for result in results)
 
 
@@ -330,6 +333,7 @@ def _write(
     versions: dict[str, str | None],
     *,
     complete: bool,
+    stopped: str | None,
     resumed: int,
     cases: int,
 ) -> None:
@@ -346,6 +350,7 @@ def _write(
         "max_timeouts": settings.max_timeouts,
         "maxfail": settings.maxfail,
         "complete": complete,
+        "stopped": stopped,
         "cases": cases,
     }
     identity = {key: value for key, value in output.identity.items() if key != "torch"}

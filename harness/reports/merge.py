@@ -156,8 +156,11 @@ def join_shards(documents: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, 
             raise ResultsFileError(f"{label}: shard {shard['index']}/{shard['count']}, but {first_label} is a shard of {count}")
         if shard["index"] in by_index:
             raise ResultsFileError(f"shard {shard['index']}/{count} is given twice: {by_index[shard['index']][0]} and {label}")
-        if not document.get("run", {}).get("complete", False):
-            raise ResultsFileError(f"{label}: shard {shard['index']}/{count} is incomplete; finish it with run --resume first")
+        if document.get("run", {}).get("stopped"):
+            raise ResultsFileError(
+                f"{label}: shard {shard['index']}/{count} is incomplete (stopped by --{document['run']['stopped']}); "
+                "finish it with run --resume first"
+            )
         by_index[shard["index"]] = (label, document)
     missing = [str(k) for k in range(1, count + 1) if k not in by_index]
     if missing:
@@ -167,6 +170,8 @@ def join_shards(documents: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, 
     results = []
     for backend in [b["name"] for b in first["backends"]]:
         lists = []
+        if not any(r["backend"] == backend for _, document in ordered for r in document["results"]):
+            continue  # unavailable on every machine (run --allow-unavailable): no results to merge
         for k, (label, document) in enumerate(ordered, 1):
             mine = [r for r in document["results"] if r["backend"] == backend]
             expected = len(range(k - 1, total, count))

@@ -196,7 +196,7 @@ def test_maxfail_stops_writes_what_was_decided_and_resume_finishes(tmp_path, cap
     assert f"stopped after 3 failures (--maxfail 3); {len(full) - failing[2] - 1} cases not run" in capsys.readouterr().out
     document = json.loads(target.read_text())
     assert _strip(document["results"]) == _strip(full[: failing[2] + 1])  # the serial prefix up to the third failure
-    assert document["run"]["complete"] is False and document["run"]["maxfail"] == 3
+    assert document["run"]["complete"] is False and document["run"]["maxfail"] == 3 and document["run"]["stopped"] == "maxfail"
     assert main([*args, "--json", str(target), "--resume"]) == 1
     document = json.loads(target.read_text())
     assert _strip(document["results"]) == _strip(full) and document["run"]["complete"] is True

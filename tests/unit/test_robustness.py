@@ -225,6 +225,7 @@ def test_jobs_give_the_serial_results_in_the_serial_order(tmp_path):
         "max_timeouts": 3,
         "maxfail": None,
         "complete": True,
+        "stopped": None,
         "cases": len(expand_ops(["a*", "c*", "grad"])),
     }
 

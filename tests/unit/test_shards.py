@@ -137,11 +137,24 @@ def test_an_incomplete_shard_is_refused(sharded, tmp_path, capsys):
     short = _edited(shards[3], tmp_path, lambda d: d["results"].pop())
     err = _error(capsys, ["report", *map(str, shards[:3]), str(short)])
     assert f"{short}: shard 4/4 has " in err and "its share of" in err
-    stopped = _edited(shards[1], tmp_path, lambda d: d["run"].update(complete=False))
+    stopped = _edited(shards[1], tmp_path, lambda d: d["run"].update(complete=False, stopped="maxfail"))
     err = _error(capsys, ["report", str(shards[0]), str(stopped), *map(str, shards[2:])])
-    assert f"{stopped}: shard 2/4 is incomplete; finish it with run --resume first" in err
+    assert f"{stopped}: shard 2/4 is incomplete (stopped by --maxfail); finish it with run --resume first" in err
+    no_torch = _edited(shards[1], tmp_path, lambda d: d.update(results=[r for r in d["results"] if r["backend"] != "torch"]))
+    err = _error(capsys, ["report", str(shards[0]), str(no_torch), *map(str, shards[2:])])
+    assert f"{no_torch}: shard 2/4 has 0 results for torch, its share of" in err
     with pytest.raises(ResultsFileError, match="shard 2/3, but .* is a shard of 4"):
         merge_files([*shards, _edited(shards[1], tmp_path, lambda d: d["shard"].update(count=3))])
+
+
+def test_a_backend_unavailable_on_every_shard_is_left_out(sharded, tmp_path):
+    serial, shards = sharded
+    numpy_only = [
+        _edited(s, tmp_path, lambda d: d.update(results=[r for r in d["results"] if r["backend"] == "numpy"])) for s in shards
+    ]
+    merged = merge_files(numpy_only)
+    expected = [r for r in json.loads(serial.read_text())["results"] if r["backend"] == "numpy"]
+    assert _strip([r.to_dict() for r in merged.results]) == _strip(expected)
 
 
 def test_shards_merge_beside_other_files(sharded, tmp_path):
