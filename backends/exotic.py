@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from tensorparity.backends.array_types import SparseCOO
 from tensorparity.backends.base import OP_IDS
+from tensorparity.backends.dtypes import DTYPES
 from tensorparity.backends.neutral import PAIRED, QUANTIZED, QUANTIZED_RANGE, STORAGE, NeutralTensor, complex_array
 from tensorparity.backends.semantics import promotion
 
@@ -61,7 +62,6 @@ SUPPORT: dict[str, dict[str, str]] = {
 }
 
 CARRIER = {"complex32": np.dtype(np.complex64), **{name: STORAGE[name] for name in QUANTIZED}}
-_TORCH_NAME = {"complex32": "ComplexHalf", "quint8": "QUInt8", "qint8": "QInt8", "qint32": "QInt32", "quint4x2": "QUInt4x2"}
 # Positional arguments whose dtypes decide a result's dtype, where not all of them do.
 _DATA_ARGS = {"sparse_coo_tensor": slice(1, 2), "where": slice(1, 3), "masked_select": slice(0, 1)}
 
@@ -242,7 +242,7 @@ class Call:
 
 def _not_implemented(op: str, dtypes: set[str]) -> str:
     """torch's message where it has no kernel for an op and these dtypes."""
-    return f'"{op}" not implemented for {", ".join(_TORCH_NAME[d] for d in sorted(dtypes))}'
+    return f'"{op}" not implemented for {", ".join(DTYPES[d].scalar_type for d in sorted(dtypes))}'
 
 
 def _is_tensor(backend: Any, value: Any) -> bool:

@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from tensorparity.backends.base import Backend, NotImplementedOp, UnsupportedDtype
+from tensorparity.backends.base import Backend, NotImplementedOp, UnsupportedDtype, version_label
 from tensorparity.harness import results as outcomes
 from tensorparity.harness.cases import Case
 from tensorparity.harness.judge import compare, describe
@@ -180,6 +180,6 @@ def run(
         for task_id in todo:
             index, case = tasks[task_id]
             if index not in versions:
-                versions[index] = backends[index].version()
+                versions[index] = version_label(backends[index])
             decided(task_id, run_case(backends[index], case, versions[index]))
     return [result for result in collected if result is not None]

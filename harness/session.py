@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tensorparity.backends.base import Backend
+from tensorparity.backends.base import Backend, version_label
 from tensorparity.backends.registry import BackendNotFound, load_backend
 from tensorparity.harness import report, workers
 from tensorparity.harness.cases import Case, Selection, SelectionError, select, select_ops
@@ -356,7 +356,7 @@ def _write(
     identity = {key: value for key, value in output.identity.items() if key != "torch"}
     document = results_document(
         results,
-        {b.name: versions[b.name] or b.version() for b in backends},
+        {b.name: versions[b.name] or version_label(b) for b in backends},
         spec=str(spec.root),
         **identity,
         run=run_info,

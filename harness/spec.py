@@ -138,6 +138,7 @@ class OpSpec:
     note: str | None = None
     fuzz: dict = field(default_factory=dict)
     bench: dict = field(default_factory=dict)  # the benchmark inputs per size (harness/bench.py)
+    doc: dict = field(default_factory=dict)  # the docs page's formula, parameter descriptions, returns
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,9 @@ def _load_op(path: Path, schema: dict, dtypes: dict, allow_missing: bool, memory
     for i, p in enumerate(document["signature"]):
         if "dtype" in p and p["dtype"] not in dtypes:
             raise SpecError(path, f"unknown dtype {p['dtype']!r}", key=f"signature[{i}].dtype")
+    for name in document.get("doc", {}).get("params", {}):
+        if name not in {p["name"] for p in document["signature"]}:
+            raise SpecError(path, f"describes {name!r}, which the signature does not list", key=f"doc.params.{name}")
     _check_bench(document.get("bench") or {}, document["signature"], dtypes, path)
     params = tuple(
         Param(
@@ -297,6 +301,7 @@ def _load_op(path: Path, schema: dict, dtypes: dict, allow_missing: bool, memory
         document.get("note"),
         document.get("fuzz", {}),
         bench=document.get("bench", {}),
+        doc=document.get("doc", {}),
     )
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import copyreg
 import ctypes
+import functools
 import io
 import math
 import multiprocessing
@@ -54,7 +55,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
-from tensorparity.backends.base import Backend
+from tensorparity.backends.base import Backend, version_label
 from tensorparity.harness import results as outcomes
 from tensorparity.harness.results import Result
 
@@ -206,7 +207,7 @@ def worker_main(sock: socket.socket) -> None:
         run_case: CaseRunner = message[3]
         info = {}
         for index, backend in backends.items():  # plain str: torch's version is a str subclass that needs torch
-            reason, version = _call(backend.unavailable_reason), _call(backend.version)
+            reason, version = _call(backend.unavailable_reason), _call(functools.partial(version_label, backend))
             info[index] = (None if reason is None else str(reason), str(version))
     except Exception:
         send(("setup_error", traceback.format_exc()))

@@ -15,7 +15,7 @@ from tensorparity.harness import results as outcomes
 from tensorparity.harness.report import LEGEND, SEVERITY, SYMBOLS
 from tensorparity.harness.results import Result
 
-__all__ = ["LEGEND", "SYMBOLS", "Cell", "Coverage", "Grid", "coverage", "dtype_order", "grid", "worst"]
+__all__ = ["LEGEND", "SYMBOLS", "Cell", "Coverage", "Grid", "coverage", "dtype_label", "dtype_order", "grid", "worst"]
 
 NAMES = {
     outcomes.PASS: "pass",
@@ -31,6 +31,18 @@ NAMES = {
 CONFORMANT = frozenset({outcomes.PASS, outcomes.RAISES_AS_TORCH})
 # The order outcomes are listed in legends and counts: good news first.
 LISTING = tuple(outcomes.OUTCOMES)
+
+
+# Column labels that are not dtype names, and what they mean.
+DTYPE_LABELS = {"none": "no dtype"}
+DTYPE_NOTES = {
+    "none": "no dtype: cases with no tensor to take a dtype from, such as cat([]) or exp(2.0), both of which torch refuses",
+}
+
+
+def dtype_label(dtype: str) -> str:
+    """A column's label: the dtype's name, or what a label outside the dtype table stands for."""
+    return DTYPE_LABELS.get(dtype, dtype)
 
 
 def worst(found: Counter | list[str]) -> str:

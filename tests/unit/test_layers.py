@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("check_layers", ROOT / "tools" / "check_layers.py")
@@ -67,6 +66,7 @@ def test_a_private_import_is_caught(tree: Path) -> None:
 
 def test_every_package_folder_is_in_the_wheel() -> None:
     """A subpackage missing from pyproject's list would be absent from an installed wheel."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     packages = {name for name, path in check_layers.module_files(ROOT).items() if path.name == "__init__.py"}
     assert packages == listed
