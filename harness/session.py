@@ -49,7 +49,7 @@ from tensorparity.harness.results import (
     spec_digest,
     torch_version,
 )
-from tensorparity.harness.runner import run, run_case
+from tensorparity.harness.runner import backend_spec, run, run_case
 from tensorparity.harness.spec import DEFAULT_MEMORY_LIMIT, DEFAULT_SPEC, Spec, load_spec
 
 
@@ -85,6 +85,12 @@ class RunSettings:
     max_timeouts: int = 3  # timeouts (or crashes) in a row of one op on one backend before its other cases are not run; 0: never
     maxfail: int | None = None  # stop after this many failures
     suite: str = SUITE_SPEC  # where the cases come from
+    # Porting a backend (issue 13): how results are judged and shown.
+    errors: str = "strict"  # "any": a raise where torch raises passes whatever its exception class
+    strict_xfail: bool = False  # a declared divergence that now passes is a failure (xpass)
+    failures: int | None = 0  # individual failure lines after the grouped summary; None: all
+    baseline: Path | None = None  # an earlier results JSON: only regressions against it fail the run
+    write_divergences: Path | None = None  # write the current failures as a starting divergences file
 
     @property
     def selection(self) -> Selection:
@@ -110,6 +116,7 @@ def conformance_run(settings: RunSettings) -> Verdict:
             loaded.append(load_backend(name))
         except BackendNotFound as error:
             raise RunError(str(error)) from None
+    porting = _porting_setup(settings, loaded)
     use_workers = settings.fuzz is None and workers.workers_needed(settings.jobs, settings.timeout, settings.isolate)
     if use_workers:
         workers.prestart(loaded, run_case)  # the fork server imports the harness and backends while the spec loads
@@ -140,8 +147,8 @@ def conformance_run(settings: RunSettings) -> Verdict:
                 pool.start()
             backends, versions, unavailable = _available(loaded, pool)
             if settings.fuzz is not None:
-                return Verdict(fuzz_run(spec, backends, settings), unavailable)
-            conformant = _run_cases(settings, spec, cases, [b.name for b in loaded], backends, versions, pool, output)
+                return Verdict(fuzz_run(spec, backends, settings, porting), unavailable)
+            conformant = _run_cases(settings, spec, cases, [b.name for b in loaded], backends, versions, pool, output, porting)
             return Verdict(conformant, unavailable)
     except workers.WorkerError as error:
         raise RunError(str(error)) from None
@@ -162,11 +169,6 @@ def _available(loaded: list[Backend], pool: workers.WorkerPool | None) -> tuple[
         backends.append(backend)
         versions[backend.name] = version
     return backends, versions, unavailable
-
-
-def target_of(backend: Backend) -> str:
-    """``module:Class`` of a loaded backend."""
-    return f"{type(backend).__module__}:{type(backend).__qualname__}"
 
 
 def _spec_files(spec: Spec) -> list[Path]:
@@ -191,7 +193,7 @@ class _Output:
         shard = {"index": settings.shard[0], "count": settings.shard[1]} if settings.shard else None
         identity = {
             "suite": settings.suite,
-            "backends": [{"name": b.name, "target": target_of(b)} for b in loaded],
+            "backends": [{"name": b.name, "target": backend_spec(b)} for b in loaded],
             "selection": settings.selection.to_dict(),
             "shard": shard,
             "spec_digest": spec_digest(_spec_files(spec)),
@@ -259,6 +261,7 @@ def _run_cases(
     versions: dict[str, str | None],
     pool: workers.WorkerPool | None,
     output: _Output | None,
+    porting: _Porting | None = None,
 ) -> bool:
     """Run ``cases`` on ``backends`` (the available ones of the backends ``names``); whether all conform."""
     previous = output.previous if output else {}
@@ -311,7 +314,11 @@ def _run_cases(
     known = {**previous, **decided}
     # in the serial order; a backend unavailable here keeps the results an earlier run had for it
     results = [known[key] for name in names for c in cases if (key := (c.op, c.name, c.dtype, name)) in known]
-    print(report.render(results, list(spec.dtypes), show_matrix=settings.matrix))
+    porting = porting or _Porting({}, None)
+    results, porting_info, conformant = _porting_finish(settings, porting, results, backends)
+    print(report.render(results, list(spec.dtypes), show_matrix=settings.matrix, max_failures=settings.failures))
+    for line in porting_info.pop("lines"):
+        print(line)
     if stopped:
         left = sum(1 for b in backends for c in cases if (c.op, c.name, c.dtype, b.name) not in known)
         print(f"stopped after {failures} failures (--maxfail {settings.maxfail}); {left} cases not run")
@@ -320,8 +327,9 @@ def _run_cases(
         _write(
             settings, spec, output, results, backends, versions,
             complete=complete, stopped="maxfail" if stopped else None, resumed=len(previous), cases=len(cases),
+            extra=porting_info,
         )  # fmt: skip
-    return not any(result.failed for result in results)
+    return conformant
 
 
 def _write(
@@ -336,6 +344,7 @@ def _write(
     stopped: str | None,
     resumed: int,
     cases: int,
+    extra: dict[str, Any],
 ) -> None:
     """The results document, whole or not at all; never with fewer results than the run kept."""
     kept = {r.key for r in results}
@@ -360,6 +369,7 @@ def _write(
         spec=str(spec.root),
         **identity,
         run=run_info,
+        **extra,
     )
     partial = output.path.with_name(output.path.name + ".tmp")
     try:
@@ -370,7 +380,72 @@ def _write(
     output.log_path.unlink(missing_ok=True)  # every result it held is in the document now
 
 
-def fuzz_run(spec: Spec, backends: list[Backend], settings: RunSettings) -> bool:
+# --- porting a backend: declared divergences, --errors, baselines (docs/backends.md) ----------------
+@dataclass
+class _Porting:
+    declared: dict  # backend name -> harness.divergences.Divergences
+    baseline: list[Result] | None
+
+
+def _porting_setup(settings: RunSettings, loaded: list[Backend]) -> _Porting:
+    """Each backend's declared divergences and the baseline's results, read before anything runs:
+    a bad file stops the run with a one-line RunError naming it."""
+    from tensorparity.harness import baseline, divergences
+
+    declared = {}
+    for backend in loaded:
+        try:
+            declared[backend.name] = divergences.for_backend(backend)
+        except divergences.DivergencesError as error:
+            raise RunError(str(error)) from None
+    old = None
+    if settings.baseline is not None:
+        try:
+            old = baseline.load(settings.baseline)
+        except baseline.BaselineError as error:
+            raise RunError(str(error)) from None
+    return _Porting(declared, old)
+
+
+def _porting_finish(
+    settings: RunSettings, porting: _Porting, results: list[Result], backends: list[Backend]
+) -> tuple[list[Result], dict, bool]:
+    """The results with --errors and the declared divergences applied; the results document's
+    extra keys (and "lines" for the terminal); whether the run is conformant."""
+    from tensorparity.harness import baseline, divergences
+    from tensorparity.harness.runner import accept_any_exception
+
+    if settings.errors == "any":
+        results = accept_any_exception(results)
+    applied = divergences.apply(results, porting.declared, strict=settings.strict_xfail)
+    results = applied.results
+    lines = applied.lines()
+    extra: dict = {"backend_classes": {b.name: backend_spec(b) for b in backends}}
+    extra["divergences"] = {
+        name: {
+            "files": [str(path) for path in applied.files.get(name, [])],
+            "xfail": applied.xfailed.get(name, 0),
+            "fixed": [entry.label() for backend, entry, _ in applied.fixed if backend == name],
+            "stale": [f"{entry.label()}: {why}" for backend, entry, why in applied.stale if backend == name],
+        }
+        for name in porting.declared
+    }
+    if settings.write_divergences is not None:
+        try:
+            count = divergences.write_starting_file(settings.write_divergences, results)
+        except OSError as error:
+            raise RunError(f"--write-divergences {settings.write_divergences}: {error.strerror or error}") from None
+        lines.append(f"wrote {count} divergence entries (reason TODO) to {settings.write_divergences}")
+    conformant = not any(result.failed for result in results)
+    if porting.baseline is not None:
+        changes = baseline.compare(porting.baseline, results, str(settings.baseline))
+        lines += changes.lines()
+        extra["baseline"] = baseline.changes_document(changes)
+        conformant = not changes.regressions
+    return results, {"lines": lines, **extra}, conformant
+
+
+def fuzz_run(spec: Spec, backends: list[Backend], settings: RunSettings, porting: _Porting | None = None) -> bool:
     """``settings.fuzz`` drawn cases of the selected ops on each backend, the first failure
     shrunk and printed as a spec case and a reproduction; whether none failed."""
     from tensorparity.harness.fuzz import fuzz  # imported here: hypothesis costs a tenth of a second, and only fuzzing needs it
@@ -382,18 +457,26 @@ def fuzz_run(spec: Spec, backends: list[Backend], settings: RunSettings) -> bool
         raise RunError(f"none of {', '.join(op_ids)} is fuzzed (its spec says fuzz: {{shapes: none}})")
     for backend in backends:
         progress = Progress(settings.fuzz, f"fuzz {backend.name}")
-        found = fuzz(spec, backend, settings.fuzz, settings.seed, fuzzable, on_example=progress.advance)
+        declared = porting.declared.get(backend.name) if porting else None
+        found = fuzz(
+            spec, backend, settings.fuzz, settings.seed, fuzzable, on_example=progress.advance,
+            declared=declared, errors=settings.errors,
+        )  # fmt: skip
         progress.close()
         rate = found.examples / max(found.seconds, 1e-9)
-        if found.failure is None:
-            print(f"{backend.name}: fuzz: {found.examples} cases (seed {settings.seed}) all conformant, {rate:,.0f} cases/s")
+        print(f"{backend.name}: {found.summary()} (seed {settings.seed}, {rate:,.0f} cases/s)")
+        for known in found.known:
+            print(f"  known: {known.op}: {known.count} cases, {known.kind.replace('_', ' ')} ({known.reason_text()})")
+        if not found.failures:
             continue
         conformant = False
-        failure = found.failure
-        print(f"{backend.name}: fuzz: FAIL after {found.examples} cases (seed {settings.seed}), shrunk to:")
-        print(f"  {failure.case.label} {backend.name}: {failure.outcome}: {failure.message}")
-        print(f"\nAs a YAML case for spec/ops/{failure.case.op}.yaml (under cases:):\n")
-        print(failure.yaml_case())
-        print("As a Python reproduction:\n")
-        print(failure.python_repro())
+        for distinct in found.failures:
+            failure = distinct.example
+            dtypes = " ".join(distinct.dtypes)
+            print(f"\n{distinct.op}: {distinct.count} cases, {distinct.kind.replace('_', ' ')}: {dtypes}; shrunk to:")
+            print(f"  {failure.case.label} {backend.name}: {failure.outcome}: {failure.message}")
+            print(f"\nAs a YAML case for spec/ops/{failure.case.op}.yaml (under cases:):\n")
+            print(failure.yaml_case())
+            print("As a Python reproduction:\n")
+            print(failure.python_repro())
     return conformant

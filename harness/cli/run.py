@@ -52,8 +52,33 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help=f"a named backend unavailable here is not an error (else exit status {EXIT_UNAVAILABLE})",
     )
+    # porting a backend that does not conform yet (docs/backends.md)
+    run.add_argument(
+        "--errors", choices=("strict", "any"), default="strict",
+        help="where torch raises: strict (default) wants torch's exception class, any accepts any exception",
+    )  # fmt: skip
+    run.add_argument("--strict-xfail", action="store_true", help="a declared divergence that now passes is a failure (xpass)")
+    run.add_argument(
+        "--failures", default="0", metavar="N|all", help="print N individual failure lines after the grouped summary (default 0)"
+    )
+    run.add_argument(
+        "--baseline", type=Path, metavar="OLD.json", help="compare with an earlier --json run: only regressions fail"
+    )
+    run.add_argument(
+        "--write-divergences", type=Path, metavar="FILE", help="write the current failures as a starting divergences file"
+    )
     spec_arguments(run)
     run.set_defaults(handler=main)
+
+
+def failures_count(text: str) -> int | None:
+    """--failures N|all: a count, None for all; ValueError otherwise."""
+    if text == "all":
+        return None
+    count = int(text)
+    if count < 0:
+        raise ValueError(text)
+    return count
 
 
 def check(args: argparse.Namespace) -> str | None:
@@ -90,6 +115,10 @@ def main(args: argparse.Namespace) -> int:
         shard = parse_shard(args.shard) if args.shard is not None else None
     except SelectionError as error:
         return usage_error(error)
+    try:
+        failures = failures_count(args.failures)
+    except ValueError:
+        return usage_error(f"--failures takes a number of lines or 'all', not {args.failures!r}")
     settings = RunSettings(
         backends=args.backend or ["numpy"],
         ops=args.op,
@@ -108,6 +137,11 @@ def main(args: argparse.Namespace) -> int:
         shard=shard,
         max_timeouts=args.max_timeouts,
         maxfail=args.maxfail,
+        errors=args.errors,
+        strict_xfail=args.strict_xfail,
+        failures=failures,
+        baseline=args.baseline,
+        write_divergences=args.write_divergences,
     )
     try:
         verdict = conformance_run(settings)

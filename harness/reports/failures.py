@@ -20,7 +20,7 @@ from tensorparity.harness.reports.grid import CONFORMANT, dtype_order
 from tensorparity.harness.results import Result
 
 # How the kinds of failure are listed: the worst first.
-KINDS = (outcomes.CRASH, outcomes.TIMEOUT, outcomes.ERROR, outcomes.MISMATCH, outcomes.XPASS)
+KINDS = (outcomes.CRASH, outcomes.TIMEOUT, outcomes.ERROR, outcomes.MISMATCH, outcomes.WRONG_EXCEPTION, outcomes.XPASS)
 
 _DTYPE_NAMES = "|".join(sorted(map(re.escape, STORAGE), key=len, reverse=True))
 _DTYPE = re.compile(rf"\b(?:torch\.)?(?:{_DTYPE_NAMES})\b")

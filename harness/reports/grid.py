@@ -24,6 +24,7 @@ NAMES = {
     outcomes.XFAIL: "xfail",
     outcomes.XPASS: "xpass",
     outcomes.MISMATCH: "mismatch",
+    outcomes.WRONG_EXCEPTION: "wrong exception",
     outcomes.ERROR: "error",
     outcomes.TIMEOUT: "timeout",
     outcomes.CRASH: "crash",

@@ -19,6 +19,7 @@ to their pages.
 from __future__ import annotations
 
 from tensorparity.harness import results as outcomes
+from tensorparity.harness.baseline import Changes
 from tensorparity.harness.reports.failures import KINDS, BackendFailures, OpFailures, backend_order, failures, plain
 from tensorparity.harness.reports.grid import (
     DTYPE_NOTES,
@@ -190,7 +191,7 @@ def _coverage(grouped: dict[str, list[Result]], merged: Merged) -> str:
     headers = ["backend", "verdict", "version", "cases", "passing", "not implemented", "failing", "outcomes"]
     note = (
         '<p class="muted"><em>passing</em>: pass, or raises where torch raises; <em>not implemented</em>: a gap, not a '
-        "failure; <em>failing</em>: mismatch, error, xpass, timeout or crash. A backend's <em>version</em> is its own: "
+        "failure; <em>failing</em>: mismatch, wrong exception, error, xpass, timeout or crash. A backend's <em>version</em> is its own: "
         "a subclass of a built-in backend shows its package's version or its <code>module:Class</code>.</p>"
     )
     return (
@@ -294,7 +295,7 @@ def _failures(merged: Merged, found: list[BackendFailures], index: dict[int, int
         if known:
             items = "".join(_failure(r, merged, index, spec_root) for r in known)
             parts.append(
-                f'<details class="group"><summary>{len(known)} known failure(s) (xfail in the spec)</summary>'
+                f'<details class="group"><summary>{len(known)} known failure(s) (xfail: in the spec, or declared by the backend)</summary>'
                 f'<div class="body">{items}</div></details>'
             )
         if missing:
@@ -369,7 +370,8 @@ def _failure(result: Result, merged: Merged, index: dict[int, int], spec_root: s
     return (
         f'<details class="failure" id="{esc(anchor("r", result.id))}"><summary>{badge(result.outcome)} '
         f"<code>{esc(result.op)}[{esc(result.case)}, {esc(dtype_label(result.dtype))}]</code> "
-        f'<span class="msg">{esc(shown)}</span></summary><div class="body"><dl class="facts">{dl}</dl>{traceback}'
+        f'<span class="msg">{esc(shown)}</span></summary><div class="body"><dl class="facts">{dl}</dl>'
+        f"{failure_details(result)}{traceback}"
         f"<h4>Reproduce</h4><pre>{esc(repro.command)}\n# case {esc(repro.case)} in {esc(repro.location)}</pre>{note}</div></details>"
     )
 
@@ -416,10 +418,54 @@ _MEANING = {
     outcomes.PASS: "the backend returned torch's value, dtype and shape (within the dtype's tolerance)",
     outcomes.RAISES_AS_TORCH: "torch raises here, and so did the backend",
     outcomes.NOT_IMPLEMENTED: "the backend has no method for the op, or does not support the dtype: a gap, not a failure",
-    outcomes.XFAIL: "a known failure, recorded in the spec's xfail list",
+    outcomes.XFAIL: "a known failure: in the spec's xfail list, or a divergence the backend declares",
     outcomes.XPASS: "a case marked xfail passed: the spec's xfail entry is stale",
     outcomes.MISMATCH: "a different value, dtype or shape; or a value where torch raises",
+    outcomes.WRONG_EXCEPTION: "torch raises here, and the backend raised another exception class (--errors any accepts it)",
     outcomes.ERROR: "the backend raised where torch computes",
     outcomes.TIMEOUT: "the call did not finish in time",
     outcomes.CRASH: "the process running the backend died",
 }
+
+
+def failure_details(result: Result) -> str:
+    """A failure's inputs, expected and actual values (around the first differing element) and
+    the command that reruns exactly it, from ``Result.details``; empty when the result has none."""
+    details = result.details or {}
+    if not details:
+        return ""
+    rows = [("input " + str(i), value) for i, value in enumerate(details.get("inputs", []))]
+    rows += [(f"{key}=", value) for key, value in (details.get("kwargs") or {}).items()]
+    rows += [
+        (label, details[key])
+        for key, label in (("expected", "expected"), ("actual", "actual"), ("where", "where"))
+        if key in details
+    ]
+    rows += [("note", details["error"])] if "error" in details else []
+    body = "".join(f"<dt>{esc(k)}</dt><dd><code>{esc(v)}</code></dd>" for k, v in rows)
+    command = f"<h4>Reproduce this case</h4><pre>{esc(details['reproduce'])}</pre>" if "reproduce" in details else ""
+    return f'<h4>Inputs, expected, actual</h4><dl class="facts details">{body}</dl>{command}'
+
+
+def changes(found: Changes) -> str:
+    """The "Changes" section against a baseline (``report --baseline``): regressions, fixed and
+    still failing per op, then every regression and every fix by name."""
+    lead = (
+        f"Against <code>{esc(found.baseline)}</code>: {len(found.regressions)} regressions, "
+        f"{len(found.fixed)} fixed, {len(found.still_failing)} still failing."
+    )
+    rows = [
+        [f"<code>{esc(op)}</code>", *(str(len(groups[k])) for k in ("regressions", "fixed", "still_failing"))]
+        for op, groups in found.by_op().items()
+    ]
+    items = [
+        f"<li>{badge(r.outcome)} regression <code>{esc(r.op)}[{esc(r.case)}, {esc(r.dtype)}] {esc(r.backend)}</code>: "
+        f"{esc(r.message)}</li>"
+        for r in found.regressions
+    ] + [
+        f"<li>fixed <code>{esc(r.op)}[{esc(r.case)}, {esc(r.dtype)}] {esc(r.backend)}</code>: now {esc(r.outcome)}</li>"
+        for r in found.fixed
+    ]
+    listing = f"<ul>{''.join(items)}</ul>" if items else ""
+    grid = table(["op", "regressions", "fixed", "still failing"], rows, numeric={1, 2, 3}) if rows else ""
+    return f'<section id="changes"><h2>Changes</h2><p>{lead}</p>{grid}{listing}</section>'

@@ -10,6 +10,7 @@ import html
 import re
 
 from tensorparity.harness import results as outcomes
+from tensorparity.harness.baseline import Changes
 from tensorparity.harness.reports.failures import backend_order, failures
 from tensorparity.harness.reports.grid import (
     DTYPE_NOTES,
@@ -164,3 +165,31 @@ def _version(merged: Merged, backend: str) -> str:
         if version:
             return str(version)
     return "-"
+
+
+def changes(found: Changes) -> str:
+    """The "Changes" section against a baseline (``report --baseline``): per op, the regressions,
+    fixed and still failing counts, then every regression and every fix by name."""
+    lines = [
+        "## Changes",
+        "",
+        f"Against {code(found.baseline)}: {len(found.regressions)} regressions, {len(found.fixed)} fixed, "
+        f"{len(found.still_failing)} still failing.",
+        "",
+    ]
+    by_op = found.by_op()
+    if by_op:
+        lines += ["| op | regressions | fixed | still failing |", "| --- | ---: | ---: | ---: |"]
+        for op, groups in by_op.items():
+            counts = " | ".join(str(len(groups[k])) for k in ("regressions", "fixed", "still_failing"))
+            lines.append(f"| {code(op, cell=True)} | {counts} |")
+        lines.append("")
+    for result in found.regressions:
+        lines.append(
+            f"- **regression** {code(f'{result.op}[{result.case}, {result.dtype}] {result.backend}')}: {code(result.message)}"
+        )
+    for result in found.fixed:
+        lines.append(
+            f"- **fixed** {code(f'{result.op}[{result.case}, {result.dtype}] {result.backend}')}: now {text(result.outcome)}"
+        )
+    return "\n".join(lines) + "\n"

@@ -36,6 +36,7 @@ COLOURS = {
     "xfail": ("#f7eec9", "#574500"),
     "xpass": ("#b06f00", "#000000"),
     "mismatch": ("#c2410c", "#ffffff"),
+    "wrong_exception": ("#8a3b00", "#ffffff"),
     "error": ("#a3124f", "#ffffff"),
     "timeout": ("#3b3b98", "#ffffff"),
     "crash": ("#111111", "#ffffff"),

@@ -25,6 +25,8 @@ RESULT_FIELDS = {
     "section",
     "backend_version",
     "traceback",
+    "kind",
+    "details",
 }
 
 
@@ -36,8 +38,9 @@ def test_run_default_backend_is_numpy(capsys):
 
 
 def test_run_wrong_backend_exits_1_and_names_the_case(capsys):
-    assert main(["run", "--op", "div", "--backend", "wrong_backends:WrongDtypeDiv", "--no-matrix"]) == 1
+    assert main(["run", "--op", "div", "--backend", "wrong_backends:WrongDtypeDiv", "--no-matrix", "--failures", "all"]) == 1
     out = capsys.readouterr().out
+    assert "  FAIL div: 123 cases, wrong dtype: " in out  # the grouped summary: one line per op x kind
     assert "FAIL div[seed_3_6, float32] wrong_dtype_div: mismatch: dtype float64, expected float32" in out
 
 
