@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -371,10 +372,15 @@ def _write(
         run=run_info,
         **extra,
     )
-    partial = output.path.with_name(output.path.name + ".tmp")
     try:
-        partial.write_text(json.dumps(document, indent=1))
-        partial.replace(output.path)  # whole or not at all
+        # A fresh temporary name beside the target (never a user's file), renamed over it: whole or not at all.
+        handle, name = tempfile.mkstemp(prefix=f".{output.path.name}.", suffix=".partial", dir=output.path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as partial:
+            partial.write(json.dumps(document, indent=1))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(name, 0o666 & ~umask)  # as an ordinary file would be, not mkstemp's 0600
+        Path(name).replace(output.path)
     except OSError as error:
         raise RunError(f"cannot write {output.path}: {error.strerror or error}; the results are in {output.log_path}") from None
     output.log_path.unlink(missing_ok=True)  # every result it held is in the document now
