@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from tensorparity.backends.registry import BackendNotFound, load_backend
 from tensorparity.harness import bench
+from tensorparity.harness.cases import SelectionError, unmatched
 from tensorparity.harness.cli.common import EXIT_FAIL, EXIT_OK, spec_arguments, usage_error
 from tensorparity.harness.progress import Progress
 
@@ -35,10 +37,19 @@ def main(args: argparse.Namespace) -> int:
         sizes = list(dict.fromkeys(bench.size_name(size) for size in args.size or bench.DEFAULT_SIZES))
     except ValueError as error:
         return usage_error(error)
+    try:  # as run does: every --op pattern matches an op, every --backend names one
+        unmatched("--op", args.op or (), bench.select(None), "op", "ops: " + ", ".join(bench.select(None)))
+    except SelectionError as error:
+        return usage_error(error)
     ops = bench.select(args.op)
     if not ops:
         return usage_error(f"no op matches {args.op}")
     backends = list(dict.fromkeys(args.backend or ["numpy", bench.REFERENCE]))
+    for name in backends:
+        try:
+            load_backend(name)
+        except BackendNotFound as error:
+            return usage_error(error)
     if bench.REFERENCE not in backends:
         backends.append(bench.REFERENCE)  # the ratios need it
     bench.bench_spec(args.spec)  # a malformed spec fails here, before any timing

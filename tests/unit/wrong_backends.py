@@ -269,3 +269,12 @@ class ThreadsAsVersion(NumpyBackend):
 
     def version(self):
         return os.environ.get("OMP_NUM_THREADS", "unset")
+
+
+class UnavailableHere(NumpyBackend):
+    """Says it cannot run on this machine, as the CuPy backend does without a GPU."""
+
+    name = "unavailable_here"
+
+    def unavailable_reason(self):
+        return "needs a device this machine lacks"
