@@ -44,6 +44,7 @@ class CupyBackend(ArrayModuleBackend):
     def to_host(self, array: Any) -> np.ndarray:
         return self.xp.asnumpy(array)
 
-    def synchronize(self) -> None:
-        """Wait for queued GPU work, so timings measure the work and not its launch."""
+    def synchronize(self, result: Any) -> None:
+        """Return once ``result`` and the work queued before it are computed: CuPy queues
+        every op on the current stream in order, so waiting for the stream waits for both."""
         self.xp.cuda.get_current_stream().synchronize()
