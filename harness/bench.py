@@ -394,10 +394,13 @@ def render(rows: list[Row], env: dict[str, Any] | None = None) -> str:
     if unstable:
         counts: dict[str, int] = {}
         for row in unstable:
-            key = row.cause.split("; ")[0]
-            counts[key] = counts.get(key, 0) + 1
-        likely = "; ".join(f"{cause} ({n})" for cause, n in sorted(counts.items(), key=lambda item: -item[1]))
-        out.append(f"warning: {len(unstable)} of {sum(r.status == 'ok' for r in rows)} figures unstable (~), likely: {likely}")
+            for cause in dict.fromkeys(c.split(" (")[0] for c in row.cause.split("; ")):
+                counts[cause] = counts.get(cause, 0) + 1
+        likely = ", ".join(f"{cause} ({n})" for cause, n in sorted(counts.items(), key=lambda item: -item[1]))
+        waited = max((r.wait or 0.0) for r in unstable)
+        detail = f"; up to {waited:.0%} of a repeat spent waiting for a CPU" if waited > 0.05 else ""
+        load = f"; load average {env['load_average']:.1f} on {env['cores']} cores" if env and env.get("load_average") is not None else ""
+        out.append(f"warning: {len(unstable)} of {sum(r.status == 'ok' for r in rows)} figures unstable (~), likely: {likely}{detail}{load}")
     reasons = dict.fromkeys((r.backend, r.message) for r in rows if r.status == "n/a")
     for name, message in reasons:
         out.append(f"  n/a {name}: {message}")

@@ -11,7 +11,9 @@ Each figure carries its dispersion and is checked (as pyperf checks its runs):
 - the interquartile range of its repeats above :data:`STEADY_SPREAD` (10%) of the median, or
 - its median repeat spent more than :data:`STEADY_WAIT` (5%) of its time waiting for a CPU
   (runnable but not running: another process had the core), as the kernel counts it in
-  ``/proc/thread-self/schedstat``
+  ``/proc/thread-self/schedstat``, or
+- its repeats lasted under half the ``min_time`` they were calibrated for (the calibration
+  was disturbed)
 
 makes it unsteady. An unsteady figure is measured again, within ``max_time`` seconds per
 op and size; one still unsteady then is marked unstable (``stable`` False) and
@@ -48,6 +50,13 @@ class Timing:
     max_s: float = 0.0
     wait: float = 0.0  # share of the median repeat's time spent waiting for a CPU
     attempts: int = 1  # measurements taken (1 + re-measurements)
+    min_time: float = 0.0  # what a repeat was calibrated to last
+
+    @property
+    def short(self) -> bool:
+        """Repeats lasting under half of ``min_time``: the calibration was disturbed (a call
+        slowed by another process made one call look long enough to fill a repeat)."""
+        return self.median_s * self.number < self.min_time / 2
 
     @property
     def spread(self) -> float:
@@ -61,7 +70,7 @@ class Timing:
 
     @property
     def stable(self) -> bool:
-        return self.iqr <= STEADY_SPREAD and self.wait <= STEADY_WAIT
+        return self.iqr <= STEADY_SPREAD and self.wait <= STEADY_WAIT and not self.short
 
 
 def cores() -> int:
@@ -85,6 +94,8 @@ def causes(timing: Timing, load: float | None = None, ncores: int | None = None)
         found.append(f"other processes took the CPU ({timing.wait:.0%} of a repeat spent waiting for one)")
     if load is not None and load > ncores:
         found.append(f"load average {load:.1f} above the {ncores} cores")
+    if timing.short:
+        found.append(f"repeats shorter than the {timing.min_time:g} s asked for ({timing.number} calls): the calibration was disturbed")
     if timing.median_s < RESOLUTION or timing.median_s * timing.number < 1000 * RESOLUTION:
         found.append(f"below the timer's resolution ({RESOLUTION * 1e9:.0f} ns)")
     if timing.number < FEW_CALLS:
@@ -122,24 +133,25 @@ def _loop(call: Callable[[], Any], number: int, synchronize: Callable[[Any], Non
 
 
 def _calibrate(call: Callable[[], Any], min_time: float, synchronize: Callable[[Any], None]) -> int:
-    """How many calls one repeat makes to last ``min_time``; the calibration runs are the warm-up."""
+    """How many calls one repeat makes to last ``min_time``; the calibration runs are the warm-up.
+    Time spent waiting for a CPU does not count: a preempted call is not a long one."""
     number = 1
     while True:
-        elapsed, _ = _loop(call, number, synchronize)
+        elapsed, waited = _loop(call, number, synchronize)
+        elapsed = max(elapsed - waited, elapsed / 10)
         if elapsed >= min_time or number >= 10**7:
             return number
         number = max(number * 2, min(int(number * min_time / max(elapsed, 1e-9) * 1.2), number * 100))
 
 
-def _summarize(times: list[float], waits: list[float], number: int, attempts: int) -> Timing:
+def _summarize(times: list[float], waits: list[float], number: int, min_time: float) -> Timing:
     times = sorted(times)
     quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [times[0]] * 3
-    return Timing(
-        statistics.median(times), quartiles[0], quartiles[2], times[0], number, len(times), times[-1], statistics.median(waits), attempts
-    )
+    median = statistics.median(times)
+    return Timing(median, quartiles[0], quartiles[2], times[0], number, len(times), times[-1], statistics.median(waits), 1, min_time)
 
 
-def _interleaved(calls: dict[str, Callable[[], Any]], numbers: dict[str, int], repeat: int) -> dict[str, Timing]:
+def _interleaved(calls: dict[str, Callable[[], Any]], numbers: dict[str, int], repeat: int, min_time: float) -> dict[str, Timing]:
     times: dict[str, list[float]] = {name: [] for name in calls}
     waits: dict[str, list[float]] = {name: [] for name in calls}
     syncs = {name: synchronizer(call) for name, call in calls.items()}
@@ -148,7 +160,7 @@ def _interleaved(calls: dict[str, Callable[[], Any]], numbers: dict[str, int], r
             elapsed, waited = _loop(call, numbers[name], syncs[name])
             times[name].append(elapsed / numbers[name])
             waits[name].append(waited / elapsed if elapsed > 0 else 0.0)
-    return {name: _summarize(times[name], waits[name], numbers[name], 1) for name in calls}
+    return {name: _summarize(times[name], waits[name], numbers[name], min_time) for name in calls}
 
 
 def measure(call: Callable[[], Any], repeat: int = 7, min_time: float = 0.02, max_time: float = 0.0) -> Timing:
@@ -171,7 +183,7 @@ def measure_side_by_side(
     try:
         numbers = {name: _calibrate(call, min_time, synchronizer(call)) for name, call in calls.items()}  # and warm up
         started = time.perf_counter()
-        timings = _interleaved(calls, numbers, repeat)
+        timings = _interleaved(calls, numbers, repeat, min_time)
         first = time.perf_counter() - started
         deadline = started + max_time
         while True:
@@ -181,7 +193,10 @@ def measure_side_by_side(
             estimate = first * len(unsteady) / len(calls)
             if time.perf_counter() + estimate > deadline:
                 break
-            again = _interleaved(unsteady, numbers, repeat)
+            for name in unsteady:
+                if timings[name].short:  # calibrated while disturbed: calibrate again
+                    numbers[name] = _calibrate(calls[name], min_time, synchronizer(calls[name]))
+            again = _interleaved(unsteady, numbers, repeat, min_time)
             for name, timing in again.items():
                 attempts = timings[name].attempts + 1
                 keep = timing if timing.stable or timing.iqr + timing.wait < timings[name].iqr + timings[name].wait else timings[name]

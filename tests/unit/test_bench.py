@@ -220,6 +220,9 @@ def test_stability_rules_and_their_causes():
     assert any("load average 3.5 above the 2 cores" in c for c in causes(spread, load=3.5, ncores=2))
     tiny = Timing(1e-10, 0.5e-10, 2e-10, 1e-10, 100, 7, 3e-10, 0.0)
     assert any("timer's resolution" in c for c in causes(tiny, load=0.1, ncores=2))
+    # one call of a 200 us op, preempted while calibrating, looked long enough to fill a 20 ms repeat
+    short = Timing(200e-6, 199e-6, 201e-6, 198e-6, 1, 7, 202e-6, 0.0, 1, 0.02)
+    assert not short.stable and "the calibration was disturbed" in causes(short, load=0.1, ncores=2)[0]
 
 
 def test_unstable_figures_are_marked_in_table_json_and_csv(tmp_path):
@@ -232,7 +235,7 @@ def test_unstable_figures_are_marked_in_table_json_and_csv(tmp_path):
     text = bench.render(rows)
     assert "~2 us ±28%" in text and "~1 us" not in text
     assert "geomean numpy/torch at 100: 2.83 over 2 ops, 1 unstable" in text
-    assert text.splitlines()[-1] == "warning: 1 of 4 figures unstable (~), likely: too few calls per repeat (1) (1)"
+    assert text.splitlines()[-1] == "warning: 1 of 4 figures unstable (~), likely: too few calls per repeat (1)"
     bench.write_json(rows, tmp_path / "b.json", {})
     records = json.loads((tmp_path / "b.json").read_text())["results"]
     assert [r["stable"] for r in records] == [False, True, True, True]
