@@ -3,8 +3,8 @@
 Every (op, backend) runs in its own process, forked from a server that has imported torch,
 NumPy and the harness, so a figure never includes another op's leftovers. In that process:
 
-- the baseline is its resident size as it starts (torch and the harness imported: the ~180 MB
-  that asv's ``peakmem`` figures include);
+- the baseline is its resident size once the spec is loaded and the backend imported (torch,
+  the harness and the backend: the ~180 MB that asv's ``peakmem`` figures include);
 - ``peak_bytes``: the process's peak resident size while the inputs are built and the op runs
   once (synchronized), less the baseline: asv's ``peakmem`` without torch's own share;
 - ``call_native_bytes``: the peak resident size during the call alone, less the resident size
@@ -65,10 +65,13 @@ def measure_one(backend: str, op: str, size: str, root: Path | None, threads: in
     from tensorparity.harness.timing import threads as limit_threads
 
     row = MemoryRow(op, bench.SIZES[size], backend, "n/a")
-    row.baseline_bytes = _status_kib("VmRSS") or _max_rss()
     with limit_threads(threads):
         try:
-            call = bench.prepare(backend, op, size, root, run=False)
+            bench.bench_spec(root)
+            loaded = bench.load(backend)
+            row.baseline_bytes = _status_kib("VmRSS") or _max_rss()
+            _reset_peak()
+            call = bench.prepare(loaded, op, size, root, run=False)
         except NotImplementedError as error:
             row.message = str(error) or "not implemented"
             return row
@@ -130,7 +133,7 @@ def render(rows: list[MemoryRow]) -> str:
     lines = ["  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip() for row in table]
     baselines = [r.baseline_bytes for r in rows if r.baseline_bytes]
     if baselines:
-        lines.append(f"peak: above a fresh worker's {mib(min(baselines))} (torch and the harness imported), inputs included")
+        lines.append(f"peak: above a fresh worker's {mib(min(baselines))} (torch, the spec and the backend loaded), the inputs included")
     for r in rows:
         if r.message and r.status != "ok":
             lines.append(f"  {r.status} {r.op} {r.backend}: {r.message}")

@@ -128,12 +128,14 @@ def _memory(args: argparse.Namespace, backends: list[str], ops: list[str], sizes
     import json
 
     from tensorparity.harness import memory
+    from tensorparity.harness.timing import threads
 
     bench.bench_spec(args.spec)
     rows = [row for size in sizes for row in memory.measure(backends, ops, size, args.spec, args.threads)]
+    with threads(args.threads):
+        env = bench.environment(args.threads)  # the threads the workers ran with
     print(memory.render(rows))
     if args.json:
-        env = bench.environment(args.threads)
         args.json.write_text(json.dumps({"schema_version": bench.SCHEMA_VERSION, "environment": env, "memory": memory.as_records(rows)}, indent=1))
     if args.csv:
         import csv
