@@ -93,7 +93,7 @@ def causes(timing: Timing, load: float | None = None, ncores: int | None = None)
     if timing.wait > STEADY_WAIT:
         found.append(f"other processes took the CPU ({timing.wait:.0%} of a repeat spent waiting for one)")
     if load is not None and load > ncores:
-        found.append(f"load average {load:.1f} above the {ncores} cores")
+        found.append(f"load average above the cores ({load:.1f} on {ncores})")
     if timing.short:
         found.append(f"repeats shorter than the {timing.min_time:g} s asked for ({timing.number} calls): the calibration was disturbed")
     if timing.median_s < RESOLUTION or timing.median_s * timing.number < 1000 * RESOLUTION:

@@ -33,7 +33,7 @@ MEDIAN = "median_s"
 
 
 def bench(out: Path, args: argparse.Namespace) -> dict:
-    command = ["tensorparity", "bench", "--backend", "numpy", "--backend", "torch", "--size", args.size, "--threads", str(args.threads)]
+    command = ["tensorparity", "bench", "--backend", "numpy", "--backend", "torch", "--size", args.size, "--threads", args.threads]
     for pattern in args.op or []:
         command += ["--op", pattern]
     command += ["--json", str(out)]
@@ -64,7 +64,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--op", action="append", metavar="GLOB", help="op ids to time (default: all)")
     parser.add_argument("--size", default="1000000")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", default="1", help="passed to bench --threads (a count, or all)")
     parser.add_argument("--busy", type=int, default=os.cpu_count() or 1, help="busy processes beside the disturbed run (default: one per core)")
     parser.add_argument("--out", type=Path, help="keep the JSON files here")
     args = parser.parse_args()
