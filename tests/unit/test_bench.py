@@ -317,3 +317,21 @@ def test_peak_memory_in_a_fresh_worker_without_torchs_baseline():
     assert numpy_row.call_python_bytes >= 3.9e6  # NumPy's buffers are traced: the 4 MB result
     assert numpy_row.baseline_bytes > 50e6  # the fresh worker had torch imported
     assert rows["python"].status == "n/a"  # timed up to 10^4 elements
+
+
+def test_the_cupy_backend_waits_for_its_stream_on_every_repeat():
+    """CuPy tested on the CPU through a NumPy stand-in for the module (as test_cupy_backend.py)."""
+    import types
+
+    import numpy as np
+    from tensorparity.backends.cupy_backend import CupyBackend
+
+    waits = []
+    stream = types.SimpleNamespace(synchronize=lambda: waits.append(1))
+    names = {name: getattr(np, name) for name in dir(np) if not name.startswith("_")}
+    cuda = types.SimpleNamespace(get_current_stream=lambda: stream)
+    backend = CupyBackend()
+    backend.xp, backend._unavailable = types.SimpleNamespace(**names, asnumpy=np.asarray, cuda=cuda, __version__="stand-in"), None
+    rows = bench.run([backend], ["add"], ["small"], repeat=3, min_time=0.001, max_time=0)
+    assert rows[0].backend == "cupy" and rows[0].status == "ok", rows[0].message
+    assert len(waits) >= 1 + 1 + 3  # the first call, the calibration, every repeat
