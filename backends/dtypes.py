@@ -93,7 +93,7 @@ DTYPES: dict[str, Dtype] = load_dtype_table()
 STORAGE: dict[str, np.dtype] = {name: d.storage for name, d in DTYPES.items()}
 QUANTIZED: frozenset[str] = frozenset(name for name, d in DTYPES.items() if d.quantized)
 PAIRED: frozenset[str] = frozenset(name for name, d in DTYPES.items() if d.paired)
-QUANTIZED_RANGE: dict[str, tuple[int, int]] = {name: DTYPES[name].int_range for name in QUANTIZED}
+QUANTIZED_RANGE: dict[str, tuple[int, int]] = {name: d.int_range for name, d in DTYPES.items() if d.quantized}
 INT_RANGE: dict[str, tuple[int, int]] = {n: d.int_range for n, d in DTYPES.items() if d.category == "integer"}
 INTEGERS: tuple[str, ...] = tuple(INT_RANGE)
 FLOATING: tuple[str, ...] = tuple(n for n, d in DTYPES.items() if d.category == "floating")

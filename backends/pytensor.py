@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import math
 import struct
-import sys
 from array import array
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from typing import Any
 
-INT_RANGE: dict[str, tuple[int, int]] = {
-    "uint8": (0, 255),
-    "int8": (-(2**7), 2**7 - 1),
-    "int16": (-(2**15), 2**15 - 1),
-    "int32": (-(2**31), 2**31 - 1),
-    "int64": (-(2**63), 2**63 - 1),
-}
-FLOATS = ("float16", "bfloat16", "float32", "float64")
-COMPLEXES = ("complex64", "complex128")
+from tensorparity.backends import dtypes
+
+# From the dtype table; complex32 (float16 pairs) is not represented here.
+INT_RANGE: dict[str, tuple[int, int]] = dtypes.INT_RANGE
+FLOATS = dtypes.FLOATING
+COMPLEXES = tuple(name for name in dtypes.COMPLEX if not dtypes.DTYPES[name].paired)
 SUPPORTED = frozenset(("bool", *INT_RANGE, *FLOATS, *COMPLEXES))
 REDUCED = frozenset(("float16", "bfloat16"))  # torch computes these in float32 ("opmath")
 ZERO: dict[str, Any] = {
@@ -45,12 +41,7 @@ ONE: dict[str, Any] = {
 }
 INF, NAN = math.inf, math.nan
 # Finite maxima: torch refuses to convert a finite scalar beyond them ("without overflow").
-FLOAT_MAX = {
-    "float16": 65504.0,
-    "bfloat16": 3.3895313892515355e38,
-    "float32": 3.4028234663852886e38,
-    "float64": sys.float_info.max,
-}
+FLOAT_MAX = {name: dtypes.DTYPES[name].finite_max for name in FLOATS}
 
 _UINT32 = "I" if array("I").itemsize == 4 else "L"  # array's 32-bit unsigned code, for bfloat16's bit rounding
 
