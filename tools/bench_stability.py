@@ -85,6 +85,10 @@ def main() -> int:
         gap = b[worst]["median_s"] / a[worst]["median_s"] - 1
         print(f"  worst disagreement over {len(steady)} figures steady in both: {gap:+.1%} ({worst[0]} {worst[2]}); target within {TARGET:.0%}")
         failed |= abs(gap) > TARGET
+    both = [k for k in a if k in b]
+    if both:
+        gaps = sorted(abs(b[k][MEDIAN] / a[k][MEDIAN] - 1) for k in both)
+        print(f"  over all {len(both)} figures, steady or not: median disagreement {gaps[len(gaps) // 2]:.1%}, worst {gaps[-1]:.1%}")
     print(f"  unstable in either run: {len(unsteady)}" + (f" ({', '.join(f'{k[0]} {k[2]}' for k in unsteady)})" if unsteady else ""))
 
     print("2. bench --compare")
