@@ -34,25 +34,38 @@ def vjp(op: str) -> Callable[[VjpRule], VjpRule]:
 
 
 # --- the tape ------------------------------------------------------------------
-def _resolve(value: Any, values: dict[str, Any]) -> Any:
+# The public graph evaluator: a backend with an autodiff of its own overrides ``grad`` with
+# ``evaluate`` (docs/backends.md shows the few lines), and need not walk the graph itself.
+def resolve(value: Any, values: dict[str, Any]) -> Any:
+    """``value`` with every ``Ref`` inside it (nested in lists, tuples and dicts) replaced by
+    the named value in ``values`` (``Ref(name, index)``: that item of a tuple output)."""
     if isinstance(value, Ref):
         if value.name not in values:
             raise KeyError(f"graph refers to unknown value {value.name!r}")
         found = values[value.name]
         return found if value.index is None else found[value.index]
     if isinstance(value, (list, tuple)):
-        return type(value)(_resolve(item, values) for item in value)
+        return type(value)(resolve(item, values) for item in value)
     if isinstance(value, dict):
-        return {key: _resolve(item, values) for key, item in value.items()}
+        return {key: resolve(item, values) for key, item in value.items()}
     return value
 
 
-def evaluate(backend: Any, graph: Graph, inputs: dict[str, Any], tape: list | None = None) -> dict[str, Any]:
-    """Run the graph's steps forward on ``backend``; every named value, by name."""
-    values = dict(inputs)
+_resolve = resolve  # the name it had when it was private
+
+
+def evaluate(backend: Any, graph: Graph, inputs: dict[str, Any] | None = None, tape: list | None = None) -> dict[str, Any]:
+    """Run the graph's steps forward on ``backend``; every named value, by name
+    (``values[graph.output]`` is the output).
+
+    ``inputs``: the graph's inputs as the backend's tensors (default ``graph.inputs``,
+    already converted by the harness); pass them marked for your library's autodiff
+    (``requires_grad``, traced ...). ``tape``: a list that gets ``(step, args, kwargs,
+    output)`` for each step, in order."""
+    values = dict(graph.inputs if inputs is None else inputs)
     for step in graph.steps:
-        args = _resolve(step.args, values)
-        kwargs = _resolve(step.kwargs, values)
+        args = resolve(step.args, values)
+        kwargs = resolve(step.kwargs, values)
         method = getattr(backend, step.op, None)
         if method is None:
             raise NotImplementedOp(f"{backend.name} has no method {step.op!r}")

@@ -9,6 +9,7 @@ that raises ``NotImplementedError``, is reported as "not implemented".
 
 from __future__ import annotations
 
+import importlib.metadata
 from typing import Any
 
 import numpy as np
@@ -143,3 +144,27 @@ class Backend:
         if neutral.dtype == like.dtype:
             return tensor
         return self.tensor_from_neutral(NeutralTensor(np.asarray(neutral.values()).astype(like.array.dtype), like.dtype))
+
+
+def _top_package(cls: type) -> str:
+    return cls.__module__.partition(".")[0]
+
+
+def version_label(backend: Backend) -> str:
+    """The version a report shows for ``backend``: its ``version()``, unless it inherits
+    ``version`` from a class of another package (a NumPy backend subclass is not NumPy 2.x):
+    then ``mypkg 1.2 (subclass of numpy 2.4.6)``, its own package's version or else its
+    ``module:Class`` naming it."""
+    cls = type(backend)
+    owner = next(k for k in cls.__mro__ if "version" in k.__dict__)
+    if owner is cls or _top_package(owner) == _top_package(cls):
+        return backend.version()
+    try:
+        dists = importlib.metadata.packages_distributions().get(_top_package(cls), [])
+        own = f"{dists[0]} {importlib.metadata.version(dists[0])}" if dists else None
+    except Exception:  # metadata a broken install cannot give
+        own = None
+    label = own or f"{cls.__module__}:{cls.__qualname__}"
+    if owner is Backend:
+        return label
+    return f"{label} (subclass of {getattr(owner, 'name', owner.__name__)} {backend.version()})"

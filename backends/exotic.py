@@ -18,10 +18,14 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from tensorparity.backends.array_types import SparseCOO
+from tensorparity.backends.base import OP_IDS
+from tensorparity.backends.dtypes import DTYPES
 from tensorparity.backends.neutral import PAIRED, QUANTIZED, QUANTIZED_RANGE, STORAGE, NeutralTensor, complex_array
 from tensorparity.backends.semantics import promotion
 
@@ -32,7 +36,7 @@ DEQUANTIZE = "dequantize"  # reads real values: the plain op on the dequantized 
 REQUANTIZE = "requantize"  # the plain op on dequantized values, quantized again as the first input is
 FILL = "fill"  # CARRY, with the ``value`` argument quantized as the input is (constant padding)
 KERNEL = "kernel"  # torch has no kernel for the dtype, but skips it where there is nothing to compute
-# (empty or 0-d inputs, pow's x ** 0): CARRY, raising where the plain op calls ``backend._kernel()``
+# (empty or 0-d inputs, pow's x ** 0): CARRY, raising where the plain op calls ``reach_kernel()``
 
 _VIEWS = dict.fromkeys(("transpose", "permute", "view", "reshape", "vsplit", "numel"), CARRY)
 _COMPARISONS = dict.fromkeys(("gt", "lt"), DEQUANTIZE)
@@ -58,7 +62,6 @@ SUPPORT: dict[str, dict[str, str]] = {
 }
 
 CARRIER = {"complex32": np.dtype(np.complex64), **{name: STORAGE[name] for name in QUANTIZED}}
-_TORCH_NAME = {"complex32": "ComplexHalf", "quint8": "QUInt8", "qint8": "QInt8", "qint32": "QInt32", "quint4x2": "QUInt4x2"}
 # Positional arguments whose dtypes decide a result's dtype, where not all of them do.
 _DATA_ARGS = {"sparse_coo_tensor": slice(1, 2), "where": slice(1, 3), "masked_select": slice(0, 1)}
 
@@ -154,9 +157,41 @@ def quantize(xp: Any, values: Any, like: Exotic) -> Exotic:
     return like.like(xp.clip(levels.astype(np.float64), low, high).astype(CARRIER[like.dtype]))  # qint32's max is no float32
 
 
+# --- what a plain op asks while a lifted call runs it --------------------------------
+# Per-call state, set by the rules below for the length of one plain call and read by that call:
+# context variables, so concurrent calls (threads) and nested ones each see their own, and no
+# backend instance carries state between calls.
+_MISSING_KERNEL: ContextVar[str | None] = ContextVar("exotic_missing_kernel", default=None)
+_ROUND_PRODUCT: ContextVar[Callable[[Any], Any] | None] = ContextVar("exotic_round_product", default=None)
+
+
+def reach_kernel() -> None:
+    """Called by a plain op where it reaches its dtype kernel: raises as torch does while a KERNEL
+    rule runs it for a dtype torch has no kernel for; nothing otherwise."""
+    missing = _MISSING_KERNEL.get()
+    if missing:
+        raise RuntimeError(missing)
+
+
+def round_product(product: Any) -> Any:
+    """A product a plain op is about to add, rounded as torch rounds it in the exotic dtype being
+    computed (complex32, under a COMPUTE rule: each part to float16); otherwise the product itself."""
+    rounding = _ROUND_PRODUCT.get()
+    return product if rounding is None else rounding(product)
+
+
 # --- lifting ops -------------------------------------------------------------------
+def lifted(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator of an array module backend's op method, named after its op id: the method
+    taking Exotic tensors and dtypes too (``lift``). Every op id but grad is one."""
+    if method.__name__ not in OP_IDS or method.__name__ == "grad":
+        raise ValueError(f"@lifted decorates an op method named after its op id, not {method.__name__!r}")
+    return lift(method.__name__, method)
+
+
 def lift(op: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    """``method`` (a plain op of an array module backend) taking Exotic tensors and dtypes too."""
+    """``method`` (a plain op of an array module backend) taking Exotic tensors and dtypes too:
+    the plain call where no argument is exotic, else the rule SUPPORT gives the dtype, or a raise."""
 
     @functools.wraps(method)
     def lifted(backend: Any, *args: Any, **kwargs: Any) -> Any:
@@ -168,9 +203,10 @@ def lift(op: str, method: Callable[..., Any]) -> Callable[..., Any]:
         key = f"pad.{args[2] if len(args) > 2 else kwargs.get('mode', 'constant')}" if op == "pad" else op
         rules = {SUPPORT[dtype].get(key) for dtype in dtypes}
         if None in rules or len(rules) > 1:
-            raise RuntimeError(f'"{key}" not implemented for {", ".join(_TORCH_NAME[d] for d in sorted(dtypes))}')
+            raise RuntimeError(_not_implemented(key, dtypes))
         return _RULES[rules.pop()](backend, Call(op, method, args, kwargs))
 
+    lifted.lifted_op = op  # type: ignore[attr-defined]  # what tests check every op has
     return lifted
 
 
@@ -202,6 +238,11 @@ class Call:
 
     def first_exotic(self, backend: Any) -> Exotic | None:
         return next((t for t in self.tensors(backend) if isinstance(t, Exotic)), None)
+
+
+def _not_implemented(op: str, dtypes: set[str]) -> str:
+    """torch's message where it has no kernel for an op and these dtypes."""
+    return f'"{op}" not implemented for {", ".join(DTYPES[d].scalar_type for d in sorted(dtypes))}'
 
 
 def _is_tensor(backend: Any, value: Any) -> bool:
@@ -254,8 +295,6 @@ def _complex32_result(backend: Any, call: Call) -> bool:
 
 def _wrap(backend: Any, result: Any, convert: Callable[[Any], Any]) -> Any:
     """``convert`` each array in a result: a tensor, a tuple of them, or a sparse tensor's values."""
-    from tensorparity.backends.array_module import SparseCOO
-
     if isinstance(result, tuple):
         return tuple(_wrap(backend, item, convert) for item in result)
     if isinstance(result, SparseCOO):
@@ -276,12 +315,11 @@ def _carry(backend: Any, call: Call, kernel: bool = True) -> Any:
         return call.run(backend, _carrier)
     if kernel:
         return _wrap(backend, call.run(backend, _carrier), rewrap)
-    names = ", ".join(_TORCH_NAME[d] for d in sorted(_exotic_dtypes(call.args, call.kwargs)))
-    backend._missing_kernel = f'"{call.op}" not implemented for {names}'
+    token = _MISSING_KERNEL.set(_not_implemented(call.op, _exotic_dtypes(call.args, call.kwargs)))
     try:
         return _wrap(backend, call.run(backend, _carrier), rewrap)
     finally:
-        backend._missing_kernel = None
+        _MISSING_KERNEL.reset(token)
 
 
 def _compute(backend: Any, call: Call) -> Any:
@@ -305,11 +343,11 @@ def _compute(backend: Any, call: Call) -> Any:
 
     args = tuple(cast_number(a) for a in call.args)
     kwargs = {k: cast_number(v) for k, v in call.kwargs.items()}
-    backend._round_intermediate = lambda product: round_complex32(xp, product)  # alpha * other, as torch
+    token = _ROUND_PRODUCT.set(lambda product: round_complex32(xp, product))  # alpha * other, as torch
     try:
         result = Call(call.op, call.method, args, kwargs).run(backend, cast)
     finally:
-        backend._round_intermediate = None
+        _ROUND_PRODUCT.reset(token)
     return Exotic(round_complex32(xp, result), "complex32")
 
 

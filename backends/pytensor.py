@@ -20,6 +20,7 @@ from itertools import repeat
 from typing import Any
 
 from tensorparity.backends import dtypes
+from tensorparity.backends.semantics.checks import scalar_overflows
 
 # From the dtype table; complex32 (float16 pairs) is not represented here.
 INT_RANGE: dict[str, tuple[int, int]] = dtypes.INT_RANGE
@@ -281,27 +282,18 @@ def cast_number(value: Any, target: str) -> Any:
     return cast([value], number_dtype(value), target)[0]
 
 
-def checked_number(value: Any, target: str) -> Any:
-    """torch's Scalar.to<T>(): like ``cast_number`` but refusing values the dtype cannot hold."""
-    source = number_dtype(value)
-    overflow = False
-    if target in COMPLEXES or target == "bool":
-        pass
-    elif source == "complex128" and value.imag != 0:
-        overflow = True
-    elif target in FLOATS:
-        real = float(value.real if source == "complex128" else value)
-        overflow = math.isfinite(real) and abs(real) > FLOAT_MAX[target]
-    elif source != "bool":
-        real = value.real if source == "complex128" else value
+def checked_number(value: Any, target: str, one_element: bool = False) -> Any:
+    """torch's Scalar.to<T>(): like ``cast_number`` but refusing values the dtype cannot hold
+    (``checks.scalar_overflows``; ``one_element``: the value fills a one-element tensor)."""
+    number_dtype(value)  # refuses Python ints beyond int64
+    if target in INT_RANGE:
         low, high = INT_RANGE[target]
-        if not math.isfinite(real):
-            overflow = True
-        else:
-            # torch lets a negative integer wrap into an unsigned type if its magnitude fits.
-            overflow = real > high or (real < -high if low == 0 and source == "int64" else real < low)
-    if overflow:
-        raise RuntimeError(f"value cannot be converted to type {target} without overflow")
+    elif target != "bool":  # floating, or complex: each part in the range of its float dtype
+        high = FLOAT_MAX[target] if target in FLOAT_MAX else FLOAT_MAX["float32" if target == "complex64" else "float64"]
+        low = -high
+    else:
+        low, high = 0, 1
+    scalar_overflows(value, target, low, high, one_element=one_element)
     return cast_number(value, target)
 
 

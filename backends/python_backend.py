@@ -1,117 +1,32 @@
 """The pure-Python backend: torch's ops on ``PyTensor``, computed with the standard library only.
 
-Every op validates as torch does (raising where torch raises), takes its result
-dtype from ``backends.promotion`` and its shape rules from ``backends.shapes``,
-then computes exactly (integers, then wrapped) or in double precision (floats,
-then rounded to the dtype through ``array``/``struct``), so a float32 sum is the
-correctly rounded float32 sum, as torch's is. NumPy appears only in the two
-conversion methods, which translate the harness's neutral values.
+Every op validates as torch does (raising where torch raises; the checks are
+``semantics.checks``), takes its result dtype from ``semantics.promotion`` and its
+shape rules from ``semantics.shapes``, then computes exactly (integers, then wrapped)
+or in double precision (floats, then rounded to the dtype through ``array``/``struct``),
+so a float32 sum is the correctly rounded float32 sum, as torch's is. NumPy appears only
+in the two conversion methods, which translate the harness's neutral values.
+
+This module holds the class: conversion, the autodiff helpers, and one method per op id,
+each calling the plain function that computes the op, by family: ``pyelementwise``
+(arithmetic, powers, comparisons, where, masked_select), ``pylinalg`` (mm, bmm, det),
+``pylayout`` (views, cat, vsplit, repeat, pad), ``pyreduce`` (cumprod, argmax, numel),
+``pyfactories`` (arange, full, sparse_coo_tensor). ``pytensor`` is the tensor and its
+rounding, ``pymath`` the IEEE scalar arithmetic and loops.
 """
 
 from __future__ import annotations
 
 import math
-import operator
 import platform
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from itertools import compress, repeat
+from collections.abc import Sequence
 from typing import Any
 
+from tensorparity.backends import pyelementwise, pyfactories, pylayout, pylinalg, pyreduce
 from tensorparity.backends.base import Backend, UnsupportedDtype
 from tensorparity.backends.neutral import STORAGE, NeutralSparse, NeutralTensor
-from tensorparity.backends.pymath import (
-    argmax_index,
-    complex_div,
-    complex_exp,
-    complex_pow,
-    complex_products,
-    complex_sqrt,
-    float_div,
-    float_exp,
-    float_floor_div,
-    float_pow,
-    float_trunc_div,
-    fused_multiply_add,
-    int_pow,
-    largest_finite,
-    lu_pivots,
-    matmul_float32,
-    pad_source,
-    safe_map,
-    safe_sqrt,
-    trunc_int_div,
-)
-from tensorparity.backends.pytensor import (
-    COMPLEXES,
-    FLOAT_MAX,
-    INT_RANGE,
-    ONE,
-    PAD,
-    REDUCED,
-    SUPPORTED,
-    ZERO,
-    Operand,
-    PyTensor,
-    cast,
-    cast_number,
-    checked_number,
-    contiguous_strides,
-    element_offsets,
-    finish,
-    gather,
-    map2,
-    number_dtype,
-    round_complex64,
-    round_float32,
-    take,
-    wrap_int,
-)
-from tensorparity.backends.semantics import promotion
-from tensorparity.backends.semantics.shapes import (
-    broadcast_shapes,
-    infer_shape,
-    int_sequence,
-    normalize_dim,
-    pad_pairs,
-    repeat_sizes,
-    sizes_argument,
-    view_strides,
-    vsplit_bounds,
-)
-
-
-@dataclass(frozen=True)
-class PySparse:
-    """A sparse COO tensor: int64 indices (sparse_dim x nnz), values, size. Kept uncoalesced, as torch's."""
-
-    indices: PyTensor
-    values: PyTensor
-    size: tuple[int, ...]
-
-
-def _shape_of(value: Any) -> tuple[int, ...]:
-    return value.shape if isinstance(value, PyTensor) else ()
-
-
-def _is_single(value: Any) -> bool:
-    return not isinstance(value, PyTensor) or value.numel == 1
-
-
-def _complex_mul(left: Operand, right: Operand, dtype: str, count: int, flat: bool = True) -> list:
-    """Elementwise complex products, as torch's CPU loop computes them: its vectorized kernel
-    rounds every partial product (no FMA), while complex128 elements left to its scalar code
-    (past the last full pair of 512-bit vectors, or all of a broadcast loop) are fused.
-    ``flat``: the operands are same-shape or single values, so the loop is one vectorized run."""
-    if dtype == "complex64":
-        return complex_products(left, right, count, dtype, fused=False)
-    vectorized = count - count % 8 if flat else 0
-    if vectorized == count:
-        return complex_products(left, right, count, dtype, fused=False)
-    left = left if isinstance(left, list) else [left] * count
-    right = right if isinstance(right, list) else [right] * count
-    head = complex_products(left[:vectorized], right[:vectorized], vectorized, dtype, fused=False)
-    return head + complex_products(left[vectorized:], right[vectorized:], count - vectorized, dtype, fused=True)
+from tensorparity.backends.pyfactories import PySparse
+from tensorparity.backends.pytensor import ONE, SUPPORTED, ZERO, PyTensor, cast, contiguous_strides, element_offsets, finish
 
 
 class PythonBackend(Backend):
@@ -177,583 +92,88 @@ class PythonBackend(Backend):
             totals[position] += value
         return PyTensor(finish(totals, tensor.dtype), shape, tensor.dtype)
 
-    # --- helpers ------------------------------------------------------------------
-    def _dtype_argument(self, name: str | None) -> str | None:
-        if name is None or name in SUPPORTED:
-            return name
-        if name in STORAGE:
-            raise UnsupportedDtype(self.name, name)
-        raise TypeError(f"unknown dtype {name!r}")
-
-    @staticmethod
-    def _result_type(*operands: Any) -> str:
-        return promotion.result_type([(op.dtype, op.ndim) if isinstance(op, PyTensor) else op for op in operands])
-
-    @staticmethod
-    def _operand(value: Any, dtype: str, shape: tuple[int, ...], count: int, checked: bool = False) -> Operand:
-        """A tensor or number broadcast to ``shape`` and cast to ``dtype``; one value if it has one element."""
-        if isinstance(value, PyTensor):
-            if value.numel == 1 and count != 1:
-                return cast([value.first()], value.dtype, dtype)[0]
-            return cast(value.expanded(shape), value.dtype, dtype)
-        return checked_number(value, dtype) if checked else cast_number(value, dtype)
-
-    def _binary(self, input: Any, other: Any, opmath_scalar: bool = False) -> tuple[Operand, Operand, str, tuple, int]:
-        """Both operands of an elementwise op, promoted and broadcast: (left, right, dtype, shape, count).
-
-        ``opmath_scalar``: torch's mul and div read a single-element second operand of a
-        float16/bfloat16 op in float32, unrounded to the narrow dtype (its ``opmath``).
-        """
-        if not isinstance(input, PyTensor):
-            raise TypeError(f"input must be a tensor, got {type(input).__name__}")
-        if not (isinstance(other, PyTensor) or promotion.is_python_number(other)):
-            raise TypeError(f"other must be a tensor or a number, got {type(other).__name__}")
-        dtype = self._result_type(input, other)
-        shape = broadcast_shapes(input.shape, _shape_of(other))
-        count = math.prod(shape)
-        right_dtype = "float32" if opmath_scalar and dtype in REDUCED and _is_single(other) else dtype
-        return self._operand(input, dtype, shape, count), self._operand(other, right_dtype, shape, count), dtype, shape, count
-
-    # --- elementwise arithmetic -------------------------------------------------
+    # --- elementwise arithmetic (pyelementwise) ---------------------------------------
     def add(self, input: Any, other: Any, *, alpha: Any = 1) -> PyTensor:
-        return self._add(input, other, alpha, operator.add)
+        return pyelementwise.add(input, other, alpha=alpha)
 
     def sub(self, input: Any, other: Any, *, alpha: Any = 1) -> PyTensor:
-        if isinstance(other, bool) or any(isinstance(t, PyTensor) and t.dtype == "bool" for t in (input, other)):
-            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported.")
-        return self._add(input, other, alpha, operator.sub)
-
-    def _add(self, input: Any, other: Any, alpha: Any, combine: Callable) -> PyTensor:
-        left, right, dtype, shape, count = self._binary(input, other)
-        promotion.check_alpha(alpha, dtype)
-        if dtype == "bool":
-            return PyTensor(map2(operator.or_, left, right if alpha else False, count), shape, dtype)
-        if dtype in COMPLEXES:
-            # torch computes self + alpha * other (sub: -alpha), even for alpha 1: (1 + 0j) * (inf + xj) has a NaN part.
-            scale = checked_number(alpha if combine is operator.add else -alpha, dtype)
-            right, combine = _complex_mul(scale, right, dtype, count), operator.add
-        elif alpha != 1:
-            scale = checked_number(alpha, dtype)
-            if dtype == "float64":  # torch fuses a + alpha * b (FMA): alpha * b may overflow alone
-                sign = 1.0 if combine is operator.add else -1.0
-                values = map2(lambda a, b: fused_multiply_add(sign * scale, b, a), left, right, count)
-                return PyTensor(values, shape, dtype)
-            right = [scale * v for v in right] if isinstance(right, list) else scale * right
-            if dtype in REDUCED:  # torch rounds alpha * other to the narrow dtype before adding
-                right = finish(right, dtype) if isinstance(right, list) else finish([right], dtype)[0]
-        return PyTensor(finish(map2(combine, left, right, count), dtype), shape, dtype)
+        return pyelementwise.sub(input, other, alpha=alpha)
 
     def mul(self, input: Any, other: Any) -> PyTensor:
-        left, right, dtype, shape, count = self._binary(input, other, opmath_scalar=True)
-        if dtype in COMPLEXES:
-            flat = all(_shape_of(operand) == shape or _is_single(operand) for operand in (input, other))
-            return PyTensor(_complex_mul(left, right, dtype, count, flat), shape, dtype)
-        function = operator.and_ if dtype == "bool" else operator.mul
-        return PyTensor(finish(map2(function, left, right, count), dtype), shape, dtype)
+        return pyelementwise.mul(input, other)
 
     def div(self, input: Any, other: Any, *, rounding_mode: str | None = None) -> PyTensor:
-        if rounding_mode not in (None, "trunc", "floor"):
-            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
-        dtype = self._result_type(input, other) if isinstance(input, PyTensor) else None
-        if rounding_mode is None:
-            # True division of integers is float division in the default dtype.
-            if dtype is not None and promotion.is_integral(dtype):
-                input = PyTensor(cast(input.values(), input.dtype, "float32"), input.shape, "float32")
-            left, right, dtype, shape, count = self._binary(input, other, opmath_scalar=True)
-            if dtype in COMPLEXES:
-                single = dtype == "complex64"
-                values = map2(lambda a, b: complex_div(a, b, single), left, right, count)
-            else:
-                values = safe_map(operator.truediv, float_div, left, right, count)
-            return PyTensor(finish(values, dtype), shape, dtype)
-        left, right, dtype, shape, count = self._binary(input, other)
-        if promotion.is_complex(dtype) or dtype == "bool":
-            raise RuntimeError(f"div_{rounding_mode}_cpu not implemented for '{dtype}'")
-        if promotion.is_integral(dtype):
-            if count and 0 in (right if isinstance(right, list) else [right]):
-                raise RuntimeError("ZeroDivisionError")
-            function = operator.floordiv if rounding_mode == "floor" else trunc_int_div
-            return PyTensor(wrap_int(map2(function, left, right, count), dtype), shape, dtype)
-        if rounding_mode == "floor":
-            return PyTensor(finish(map2(float_floor_div, left, right, count), dtype), shape, dtype)
-        # trunc(a / b) with the quotient in torch's compute precision (float32 below float64).
-        quotients = safe_map(operator.truediv, float_div, left, right, count)
-        if dtype != "float64":
-            quotients = round_float32(quotients)
-        return PyTensor(finish([float_trunc_div(q, 1.0) for q in quotients], dtype), shape, dtype)
+        return pyelementwise.div(input, other, rounding_mode=rounding_mode)
 
     def pow(self, input: Any, exponent: Any) -> PyTensor:
-        if not isinstance(input, PyTensor):
-            if not (promotion.is_python_number(input) and isinstance(exponent, PyTensor)):
-                raise TypeError("pow expects a tensor base or a tensor exponent")
-            dtype = self._result_type(input, exponent)
-            if not isinstance(input, bool) and input == 1:  # torch short-circuits a (non-bool) base of 1
-                return PyTensor([ONE[dtype]] * exponent.numel, exponent.shape, dtype)
-            # torch wraps the number in a 0-d tensor of its exact type (double, int64 ...).
-            return self._pow_tensors(PyTensor([input], (), number_dtype(input)), exponent, dtype)
-        if isinstance(exponent, PyTensor):
-            return self._pow_tensors(input, exponent, self._result_type(input, exponent))
-        if not promotion.is_python_number(exponent):
-            raise TypeError(f"exponent must be a tensor or a number, got {type(exponent).__name__}")
-        return self._pow_scalar(input, exponent)
-
-    def _pow_tensors(self, base: PyTensor, exponent: PyTensor, dtype: str) -> PyTensor:
-        if dtype == "bool":
-            raise RuntimeError("\"pow\" not implemented for 'Bool'")
-        shape = broadcast_shapes(base.shape, exponent.shape)
-        count = math.prod(shape)
-        left, right = self._operand(base, dtype, shape, count), self._operand(exponent, dtype, shape, count)
-        if promotion.is_integral(dtype):
-            values = map2(lambda a, b: int_pow(a, b, dtype), left, right, count)
-        else:
-            function = (lambda a, b: complex_pow(a, b, dtype == "complex64")) if dtype in COMPLEXES else float_pow
-            values = map2(function, left, right, count)
-        return PyTensor(finish(values, dtype), shape, dtype)
-
-    def _pow_scalar(self, base: PyTensor, exponent: Any) -> PyTensor:
-        if promotion.is_integral(base.dtype) and isinstance(exponent, int) and exponent < 0:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        dtype = self._result_type(base, exponent)
-        values = cast(base.values(), base.dtype, dtype)
-        if exponent == 0:  # torch fills ones, even for NaN
-            return PyTensor([ONE[dtype]] * base.numel, base.shape, dtype)
-        if exponent == 1:
-            return PyTensor(values, base.shape, dtype)
-        if promotion.is_integral(dtype):
-            power = checked_number(exponent, dtype)
-            return PyTensor([int_pow(v, power, dtype) for v in values], base.shape, dtype)
-        return PyTensor(finish(self._float_power(values, exponent, dtype), dtype), base.shape, dtype)
-
-    @staticmethod
-    def _float_power(values: list, exponent: Any, dtype: str) -> list:
-        """torch's pow_tensor_scalar kernels: sqrt, rsqrt and reciprocal for ±0.5 and -1 (not
-        float16), repeated products for 2, 3 and -2, and std::pow otherwise."""
-        is_complex = dtype in COMPLEXES
-        if dtype != "float16" and exponent in (0.5, -0.5, -1):
-            if exponent == -1:
-                return [float_div(1.0, v) if not is_complex else complex_div(1 + 0j, v, dtype == "complex64") for v in values]
-            roots = list(map(complex_sqrt if is_complex else safe_sqrt, values))
-            if exponent == 0.5:
-                return roots
-            return [complex_div(1 + 0j, r, dtype == "complex64") if is_complex else float_div(1.0, r) for r in roots]
-        if dtype != "float16" and exponent in (2, 3, -2):
-            count = len(values)
-            squares = _complex_mul(values, values, dtype, count) if is_complex else [v * v for v in values]
-            if exponent == 2:
-                return squares
-            squares = finish(squares, dtype)  # products round at each step in the dtype, as torch's kernels
-            if exponent == 3:
-                return _complex_mul(squares, values, dtype, count) if is_complex else [s * v for s, v in zip(squares, values)]
-            return [complex_div(1 + 0j, s, dtype == "complex64") if is_complex else float_div(1.0, s) for s in squares]
-        if is_complex:
-            power = complex(exponent)
-            return [complex_pow(v, power, dtype == "complex64") for v in values]
-        # float16 and bfloat16 take the exponent in their own dtype; float32 and float64 as a double.
-        power = (
-            checked_number(exponent, dtype)
-            if dtype in REDUCED
-            else float(exponent.real if isinstance(exponent, complex) else exponent)
-        )
-        return [float_pow(v, power) for v in values]
+        return pyelementwise.pow(input, exponent)
 
     def exp(self, input: PyTensor) -> PyTensor:
-        dtype = promotion.DEFAULT_FLOAT if promotion.is_integral(input.dtype) else input.dtype
-        values = cast(input.values(), input.dtype, dtype)
-        if dtype in COMPLEXES:
-            return PyTensor(finish(list(map(complex_exp, values)), dtype), input.shape, dtype)
-        try:
-            results = list(map(math.exp, values))
-        except OverflowError:
-            results = list(map(float_exp, values))
-        return PyTensor(finish(results, dtype), input.shape, dtype)
-
-    def _compare(self, input: Any, other: Any, compare: Callable) -> PyTensor:
-        left, right, dtype, shape, count = self._binary(input, other)
-        if promotion.is_complex(dtype):
-            raise RuntimeError("comparison is not implemented for complex tensors")
-        return PyTensor(map2(compare, left, right, count), shape, "bool")
+        return pyelementwise.exp(input)
 
     def gt(self, input: Any, other: Any) -> PyTensor:
-        return self._compare(input, other, operator.gt)
+        return pyelementwise.gt(input, other)
 
     def lt(self, input: Any, other: Any) -> PyTensor:
-        return self._compare(input, other, operator.lt)
+        return pyelementwise.lt(input, other)
 
     def where(self, condition: PyTensor, input: Any, other: Any) -> PyTensor:
-        # torch still takes a uint8 condition (deprecated, with a warning).
-        if not isinstance(condition, PyTensor) or condition.dtype not in ("bool", "uint8"):
-            raise RuntimeError("where expected condition to be a boolean tensor")
-        for operand in (input, other):
-            if not (isinstance(operand, PyTensor) or promotion.is_python_number(operand)):
-                raise TypeError(f"where expected a tensor or a number, got {type(operand).__name__}")
-        dtype = self._result_type(input, other)
-        shape = broadcast_shapes(condition.shape, _shape_of(input), _shape_of(other))
-        count = math.prod(shape)
-        chosen = self._operand(input, dtype, shape, count, checked=True)
-        otherwise = self._operand(other, dtype, shape, count, checked=True)
-        mask = condition.expanded(shape)
-        chosen = chosen if isinstance(chosen, list) else repeat(chosen, count)
-        otherwise = otherwise if isinstance(otherwise, list) else repeat(otherwise, count)
-        return PyTensor([a if c else b for c, a, b in zip(mask, chosen, otherwise)], shape, dtype)
+        return pyelementwise.where(condition, input, other)
 
     def masked_select(self, input: PyTensor, mask: PyTensor) -> PyTensor:
-        if not isinstance(mask, PyTensor) or mask.dtype != "bool":
-            raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {getattr(mask, 'dtype', mask)}")
-        shape = broadcast_shapes(input.shape, mask.shape)
-        values = list(compress(input.expanded(shape), mask.expanded(shape)))
-        return PyTensor(values, (len(values),), input.dtype)
+        return pyelementwise.masked_select(input, mask)
 
-    # --- linear algebra ------------------------------------------------------------
-    def _matmul_checked(self, input: PyTensor, mat2: PyTensor, ndim: int, op: str) -> PyTensor:
-        if input.ndim != ndim or mat2.ndim != ndim:
-            raise RuntimeError(f"{op}: expected {ndim}-D tensors, got {input.ndim}-D and {mat2.ndim}-D")
-        if input.dtype != mat2.dtype:
-            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != {mat2.dtype}")
-        if input.shape[:-2] != mat2.shape[:-2] or input.shape[-1] != mat2.shape[-2]:
-            raise RuntimeError(f"{op}: shapes {input.shape} and {mat2.shape} cannot be multiplied")
-        *batch, n, k = input.shape
-        m = mat2.shape[-1]
-        if input.dtype == "bool" and k and math.prod(batch) * n * m:  # torch zero-fills without its kernel otherwise
-            raise RuntimeError(f"{op} is not implemented for 'Bool'")
-        left, right, zero = input.values(), mat2.values(), ZERO[input.dtype]
-        # Sums in double are exact enough, unless a float32 product or partial sum could overflow.
-        slow = input.dtype in ("float32", "bfloat16", "complex64") and (
-            largest_finite(left) * largest_finite(right) * 2 * k >= FLOAT_MAX["float32"]
-        )
-        mul = operator.mul
-        result: list = []
-        for b in range(math.prod(batch)):
-            rows = [left[(b * n + i) * k : (b * n + i + 1) * k] for i in range(n)]
-            block = right[b * k * m : (b + 1) * k * m]
-            columns = [block[j::m] for j in range(m)]
-            if slow:
-                result += matmul_float32(rows, columns, input.dtype)
-            else:
-                result += [sum(map(mul, row, column), zero) for row in rows for column in columns]
-        return PyTensor(finish(result, input.dtype), (*batch, n, m), input.dtype)
-
+    # --- linear algebra (pylinalg) ------------------------------------------------------
     def mm(self, input: PyTensor, mat2: PyTensor) -> PyTensor:
-        result = self._matmul_checked(input, mat2, 2, "mm")
-        if result.dtype == "complex128":  # zgemm scales its sum by alpha = 1 + 0j: an infinite part makes a NaN
-            result = PyTensor(
-                complex_products(1 + 0j, result.data, result.numel, "complex128", fused=False), result.shape, "complex128"
-            )
-        return result
+        return pylinalg.mm(input, mat2)
 
     def bmm(self, input: PyTensor, mat2: PyTensor) -> PyTensor:
-        return self._matmul_checked(input, mat2, 3, "bmm")
+        return pylinalg.bmm(input, mat2)
 
     def det(self, input: PyTensor) -> PyTensor:
-        dtype = input.dtype
-        if not (promotion.is_floating(dtype) or promotion.is_complex(dtype)):
-            raise RuntimeError(f"linalg.det: Expected a floating point or complex tensor as input. Got {dtype}")
-        if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
-            raise RuntimeError("linalg.det: A must be batches of square matrices")
-        if dtype in REDUCED and input.numel:  # torch skips LU (and its dtype check) for empty input
-            raise RuntimeError(f"\"lu_cpu\" not implemented for '{dtype}'")
-        n = input.shape[-1]
-        values = input.values()
-        rounding = {"float32": round_float32, "complex64": round_complex64}.get(dtype)
-        # LAPACK's i?amax picks complex pivots by |re| + |im|.
-        magnitude = (lambda z: abs(z.real) + abs(z.imag)) if dtype in COMPLEXES else abs
-        batches = math.prod(input.shape[:-2])
-        matrices = [values[b * n * n : (b + 1) * n * n] for b in range(batches)]
-        if dtype not in COMPLEXES and input.is_contiguous():
-            # torch factors A^T of a contiguous real A (LAPACK wants column-major; det(A^T) = det(A)),
-            # which decides the pivots, and so where an inf or NaN spreads.
-            matrices = [[x for i in range(n) for x in matrix[i::n]] for matrix in matrices]
+        return pylinalg.det(input)
 
-        def product(a: Any, b: Any) -> Any:
-            # torch's det is sign * prod(diagonal of LU), the product from 1 in the dtype's arithmetic
-            if dtype in COMPLEXES:
-                return complex_products([a], [b], 1, dtype)[0]
-            return a * b if rounding is None else rounding([a * b])[0]
-
-        dets = []
-        for matrix in matrices:
-            pivots, sign = lu_pivots(matrix, n, rounding, magnitude)
-            total = ONE[dtype]
-            for pivot in pivots:
-                total = product(total, pivot)
-            dets.append(product(cast_number(sign, dtype), total))
-        return PyTensor(finish(dets, dtype), input.shape[:-2], dtype)
-
-    # --- shape and layout: views share storage --------------------------------------
+    # --- shape and layout: views share storage (pylayout) -------------------------------
     def transpose(self, input: PyTensor, dim0: int, dim1: int) -> PyTensor:
-        first, second = normalize_dim(dim0, input.ndim), normalize_dim(dim1, input.ndim)
-        if input.ndim == 0:
-            return input.restrided((), ())
-        shape, strides = list(input.shape), list(input.strides)
-        shape[first], shape[second] = shape[second], shape[first]
-        strides[first], strides[second] = strides[second], strides[first]
-        return input.restrided(shape, strides)
+        return pylayout.transpose(input, dim0, dim1)
 
     def permute(self, input: PyTensor, dims: Any) -> PyTensor:
-        dims = int_sequence(dims, "permute(): argument 'dims'")
-        if len(dims) != input.ndim:
-            raise RuntimeError(
-                f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired "
-                f"ordering of dimensions i.e. input.dim() = {input.ndim} is not equal to len(dims) = {len(dims)}"
-            )
-        order = [normalize_dim(dim, input.ndim) for dim in dims]
-        if len(set(order)) != len(order):
-            raise RuntimeError("permute(): duplicate dims are not allowed.")
-        return input.restrided([input.shape[d] for d in order], [input.strides[d] for d in order])
+        return pylayout.permute(input, dims)
 
     def view(self, input: PyTensor, *shape: Any) -> PyTensor:
-        if not shape:
-            raise TypeError("view() missing its size argument")
-        shape = infer_shape(sizes_argument(shape), input.numel)
-        strides = view_strides(input.shape, input.strides, shape)
-        if strides is None:
-            raise RuntimeError(
-                "view size is not compatible with input tensor's size and stride (at least one dimension spans "
-                "across two contiguous subspaces). Use .reshape(...) instead."
-            )
-        return input.restrided(shape, strides)
+        return pylayout.view(input, *shape)
 
     def reshape(self, input: PyTensor, shape: Any) -> PyTensor:
-        shape = infer_shape(int_sequence(shape, "reshape(): argument 'shape'"), input.numel)
-        strides = view_strides(input.shape, input.strides, shape)
-        if strides is None:  # no view exists: copy, as torch does
-            return PyTensor(input.values(), shape, input.dtype)
-        return input.restrided(shape, strides)
+        return pylayout.reshape(input, shape)
 
     def cat(self, tensors: Sequence[PyTensor], dim: int = 0) -> PyTensor:
-        tensors = list(tensors)
-        if not tensors:
-            raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-        if not all(isinstance(t, PyTensor) for t in tensors):
-            raise TypeError("torch.cat(): expected a sequence of Tensors")
-        dtype = promotion.result_type([(t.dtype, 1) for t in tensors])
-        # torch still skips legacy empty 1-d tensors of shape (0,) in cat, and if all are, checks nothing.
-        kept = [t for t in tensors if t.shape != (0,)]
-        if not kept:
-            return PyTensor([], (0,), dtype)
-        if any(t.ndim == 0 for t in kept):
-            raise RuntimeError("zero-dimensional tensor cannot be concatenated")
-        dim = normalize_dim(dim, kept[0].ndim)
-        for tensor in kept:
-            if tensor.ndim != kept[0].ndim or any(
-                a != b for axis, (a, b) in enumerate(zip(tensor.shape, kept[0].shape)) if axis != dim
-            ):
-                raise RuntimeError("Sizes of tensors must match except in dimension")
-        outer = math.prod(kept[0].shape[:dim])
-        pieces = [(cast(t.values(), t.dtype, dtype), math.prod(t.shape[dim:])) for t in kept]
-        result: list = []
-        for o in range(outer):
-            for values, chunk in pieces:
-                result += values[o * chunk : (o + 1) * chunk]
-        shape = list(kept[0].shape)
-        shape[dim] = sum(t.shape[dim] for t in kept)
-        return PyTensor(result, shape, dtype)
+        return pylayout.cat(tensors, dim)
 
     def vsplit(self, input: PyTensor, indices_or_sections: Any) -> tuple[PyTensor, ...]:
-        return tuple(
-            input.restrided((stop - start, *input.shape[1:]), input.strides, input.offset + start * input.strides[0])
-            for start, stop in vsplit_bounds(input.shape, indices_or_sections)
-        )
+        return pylayout.vsplit(input, indices_or_sections)
 
     def repeat(self, input: PyTensor, *sizes: Any) -> PyTensor:
-        sizes = repeat_sizes(sizes, input.ndim)
-        lead = len(sizes) - input.ndim
-        shape, strides = (1,) * lead + input.shape, (0,) * lead + input.strides
-        per_dim = [[(k % n) * s for k in range(n * r)] for n, s, r in zip(shape, strides, sizes)]
-        return PyTensor(take(input.data, input.offset, per_dim), [n * r for n, r in zip(shape, sizes)], input.dtype)
+        return pylayout.repeat(input, *sizes)
 
     def pad(self, input: PyTensor, pad: Any, mode: str = "constant", value: Any = None) -> PyTensor:
-        pairs = pad_pairs(pad, input.ndim)
-        shape = [size + before + after for size, (before, after) in zip(input.shape, pairs)]
-        if mode == "constant":
-            if any(max(-before, 0) + max(-after, 0) > size for size, (before, after) in zip(input.shape, pairs)):
-                raise RuntimeError("narrow(): length must be non-negative.")  # torch crops each side with narrow()
-            if any(size < 0 for size in shape):
-                raise RuntimeError(f"The input size {input.shape} plus negative padding results in a negative output size")
-            # F.pad takes the value as a float, so -3 does not wrap into uint8: it overflows.
-            fill = checked_number(0.0 if value is None else value if isinstance(value, complex) else float(value), input.dtype)
-            per_dim = [
-                [(j - before) * stride if 0 <= j - before < size else PAD for j in range(out)]
-                for size, stride, (before, _), out in zip(input.shape, input.strides, pairs, shape)
-            ]
-            return PyTensor(take(input.data, input.offset, per_dim, fill), shape, input.dtype)
-        # torch raises NotImplementedError for the next checks; RuntimeError here, since the
-        # harness reads a backend's NotImplementedError as a gap of the backend itself.
-        if mode not in ("reflect", "replicate", "circular"):
-            raise RuntimeError(f"Unrecognised padding mode {mode}")
-        if value is not None and value != 0:  # torch accepts value=0 for every mode
-            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument.')
-        padded_dims = len(pad) // 2
-        if padded_dims > 3 or input.ndim not in (padded_dims + 1, padded_dims + 2):
-            raise RuntimeError(f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.")
-        if mode != "circular" and input.dtype == "bool":
-            raise RuntimeError(f"{mode} padding is not implemented for 'Bool'")
-        first = input.ndim - padded_dims
-        if mode != "circular" and 0 in input.shape[1 if input.ndim == padded_dims + 2 else 0 :]:
-            raise RuntimeError(
-                f"Expected a tensor with non-zero dimensions (but a batch) for input, but got: {list(input.shape)}"
-            )
-        for size, (before, after), out in list(zip(input.shape, pairs, shape))[first:]:
-            if mode == "reflect" and (before >= size or after >= size):
-                raise RuntimeError("Padding size should be less than the corresponding input dimension")
-            if mode == "circular" and (before > size or after > size):
-                raise RuntimeError("Padding value causes wrapping around more than once.")
-            kept = size - max(-before, 0) - max(-after, 0)
-            if mode == "circular" and 0 < kept < max(before, after) and math.prod(shape):
-                # torch copies the wrap from its own output, and refuses when the two overlap
-                raise RuntimeError(
-                    "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory location."
-                )
-            if out < 0:
-                raise RuntimeError(f"input (W: {size}) is too small. Calculated output W: {out}")
-        if mode != "circular" and all(out < 1 for out in shape[first:]):
-            raise RuntimeError(f"input {input.shape} is too small. Calculated output {tuple(shape)}")
-        per_dim = [
-            [pad_source(mode, j, size, before, after) * stride for j in range(out)]
-            for size, stride, (before, after), out in zip(input.shape, input.strides, pairs, shape)
-        ]
-        # (torch leaves uninitialized memory where a circular pad wraps around nothing; zeros here)
-        return PyTensor(take(input.data, input.offset, per_dim, ZERO[input.dtype]), shape, input.dtype)
+        return pylayout.pad(input, pad, mode, value)
 
-    # --- reductions and scans ----------------------------------------------------------
+    # --- reductions and scans (pyreduce) ------------------------------------------------
     def cumprod(self, input: PyTensor, dim: int, *, dtype: str | None = None) -> PyTensor:
-        result_dtype = self._dtype_argument(dtype) or ("int64" if promotion.is_integral(input.dtype) else input.dtype)
-        dim = normalize_dim(dim, input.ndim)
-        if result_dtype == "bool" and input.ndim and input.numel:  # no bool kernel, reached only with elements
-            raise RuntimeError("\"cumprod_out_cpu\" not implemented for 'Bool'")
-        values = cast(input.values(), input.dtype, result_dtype)
-        if input.ndim == 0 or not values:
-            return PyTensor(values, input.shape, result_dtype)
-        # torch accumulates in acc_type: int64 for integers, double for float32, float32 for float16/bfloat16.
-        accumulate: Callable[[list], list] = {
-            **dict.fromkeys(INT_RANGE, lambda acc: wrap_int(acc, "int64")),
-            "float16": round_float32,
-            "bfloat16": round_float32,
-        }.get(result_dtype, lambda acc: acc)
-        size, inner = input.shape[dim], math.prod(input.shape[dim + 1 :])
-        result = list(values)
-        for base in range(0, len(values), size * inner):
-            # torch starts from 1 and multiplies every element in, the first one too (1 * (x + inf j) has a NaN).
-            running = [ONE[result_dtype]] * inner
-            for k in range(size):
-                start = base + k * inner
-                row = values[start : start + inner]
-                # complex accumulates in complex<double>, whatever the dtype
-                products = (
-                    complex_products(running, row, inner, "complex128")
-                    if result_dtype in COMPLEXES
-                    else list(map(operator.mul, running, row))
-                )
-                running = accumulate(products)
-                result[start : start + inner] = running
-        return PyTensor(finish(result, result_dtype), input.shape, result_dtype)
+        return pyreduce.cumprod(input, dim, dtype=pyfactories.supported_dtype(dtype, self.name))
 
     def argmax(self, input: PyTensor, dim: int | None = None, keepdim: bool = False) -> PyTensor:
-        if input.dtype == "bool" or promotion.is_complex(input.dtype):
-            raise RuntimeError(f"argmax(): does not support {'bool' if input.dtype == 'bool' else 'complex'} input")
-        if dim is None:
-            if input.numel == 0:
-                raise RuntimeError("argmax(): Expected reduction dim to be specified for input.numel() == 0.")
-            return PyTensor([argmax_index(input.values())], (1,) * input.ndim if keepdim else (), "int64")
-        dim = normalize_dim(dim, input.ndim)
-        if input.ndim == 0:
-            return PyTensor([0], (), "int64")
-        if input.shape[dim] == 0:
-            raise IndexError("argmax(): Expected reduction dim to have non-zero size.")
-        # Read the reduced dim last, so each run of shape[dim] values is one reduction.
-        order = [d for d in range(input.ndim) if d != dim] + [dim]
-        values = gather(input.data, [input.shape[d] for d in order], [input.strides[d] for d in order], input.offset)
-        size = input.shape[dim]
-        indices = [argmax_index(values[i : i + size]) for i in range(0, len(values), size)]
-        shape = list(input.shape)
-        if keepdim:
-            shape[dim] = 1
-        else:
-            del shape[dim]
-        return PyTensor(indices, shape, "int64")
+        return pyreduce.argmax(input, dim, keepdim)
 
     def numel(self, input: PyTensor) -> int:
-        if not isinstance(input, PyTensor):
-            raise TypeError(f"numel(): argument 'input' must be Tensor, not {type(input).__name__}")
-        return input.numel
+        return pyreduce.numel(input)
 
-    # --- factories ------------------------------------------------------------------
+    # --- factories (pyfactories) ----------------------------------------------------------
     def arange(self, start: Any, end: Any = None, step: Any = 1, *, dtype: str | None = None) -> PyTensor:
-        if end is None:
-            start, end = 0, start
-        if not all(promotion.is_python_number(v) and not isinstance(v, complex) for v in (start, end, step)):
-            raise TypeError("arange expects real numbers")
-        dtype = self._dtype_argument(dtype) or (
-            promotion.DEFAULT_FLOAT if any(isinstance(v, float) for v in (start, end, step)) else "int64"
-        )
-        if dtype == "bool" or promotion.is_complex(dtype):
-            raise RuntimeError(f"\"arange_cpu\" not implemented for '{dtype}'")
-        # torch validates the numbers as given, then converts them to its accumulate type:
-        # int64 for integral dtypes (so a float step of 0.5 truncates to 0), float32 below float32.
-        integral = promotion.is_integral(dtype)
-        if step == 0 or (dtype == "int64" and int(step) == 0):
-            raise RuntimeError("step must be nonzero")
-        if not (math.isfinite(start) and math.isfinite(end)):
-            raise RuntimeError(f"unsupported range: {start} -> {end}")
-        if (end - start) * step < 0:
-            raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-        if integral:
-            xstart, xend, xstep = (checked_number(v, "int64") for v in (start, end, step))
-        else:
-            xstart, xstep = (cast_number(v, "float32" if dtype in REDUCED else "float64") for v in (start, step))
-        if dtype == "int64":  # sized from the truncated numbers, exactly (C's truncating division)
-            sign = 1 if xstep > 0 else -1
-            size = trunc_int_div(xend - xstart + xstep - sign, xstep)
-        else:
-            size = math.ceil((float(end) - float(start)) / float(step))
-        if size < 0 or size > INT_RANGE["int64"][1]:
-            raise RuntimeError("invalid size, possible overflow?")
-        if integral:
-            values = cast(wrap_int([xstart + xstep * i for i in range(size)], "int64"), "int64", dtype)
-        elif dtype in REDUCED:  # float32 arithmetic, as torch's float accumulate type
-            values = finish(round_float32([xstart + v for v in round_float32([xstep * i for i in range(size)])]), dtype)
-        else:
-            values = finish([xstart + xstep * i for i in range(size)], dtype)
-        return PyTensor(values, (size,), dtype)
+        return pyfactories.arange(start, end, step, dtype=dtype, backend=self.name)
 
     def full(self, size: Any, fill_value: Any, *, dtype: str | None = None) -> PyTensor:
-        if not promotion.is_python_number(fill_value):
-            raise TypeError(f"fill_value must be a number, got {type(fill_value).__name__}")
-        dtype = self._dtype_argument(dtype) or promotion.scalar_dtype(fill_value)
-        shape = sizes_argument((size,))
-        if any(s < 0 for s in shape):
-            raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}")
-        count = math.prod(shape)
-        # torch quirk: a one-element float16/bfloat16 tensor is filled without the overflow check.
-        fill = cast_number(fill_value, dtype) if count == 1 and dtype in REDUCED else checked_number(fill_value, dtype)
-        return PyTensor([fill] * count, shape, dtype)
+        return pyfactories.full(size, fill_value, dtype=dtype, backend=self.name)
 
     def sparse_coo_tensor(self, indices: PyTensor, values: PyTensor, size: Any = None, *, dtype: str | None = None) -> PySparse:
-        dtype = self._dtype_argument(dtype)
-        if indices.ndim != 2:
-            raise RuntimeError("indices must be an int64 tensor of shape (sparse_dim, nnz)")
-        sparse_dims, nnz = indices.shape
-        if values.ndim == 0 or nnz != values.shape[0]:
-            raise RuntimeError(
-                f"indices and values must have same nnz, but got nnz from indices: {nnz}, "
-                f"nnz from values: {values.shape[0] if values.ndim else 0}"
-            )
-        flat = cast(indices.values(), indices.dtype, "int64")  # torch casts any indices to int64; floats truncate
-        rows = [flat[d * nnz : (d + 1) * nnz] for d in range(sparse_dims)]
-        if nnz and min(flat) < 0:
-            raise RuntimeError(f"found negative index {min(flat)}")
-        dense = values.shape[1:]
-        if size is None:
-            size = tuple(max(row) + 1 if nnz else 0 for row in rows) + dense
-        else:
-            size = sizes_argument((size,))
-            if len(size) != sparse_dims + len(dense):
-                raise RuntimeError(
-                    f"number of dimensions must be sparse_dim ({sparse_dims}) + dense_dim ({len(dense)}), but got {len(size)}"
-                )
-            if tuple(size[sparse_dims:]) != dense:
-                raise RuntimeError(f"values has incorrect size, expected {list(size[sparse_dims:])}, got {list(dense)}")
-            if nnz and any(max(row) >= s for row, s in zip(rows, size)):
-                raise RuntimeError("size is inconsistent with indices")
-        target = dtype or values.dtype
-        stored = PyTensor(cast(values.values(), values.dtype, target), values.shape, target)
-        return PySparse(PyTensor(list(flat), indices.shape, "int64"), stored, tuple(size))
+        return pyfactories.sparse_coo_tensor(indices, values, size, dtype=dtype, backend=self.name)

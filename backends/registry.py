@@ -1,12 +1,16 @@
 """Find backends by name: the built-in ones, entry points, or ``module:Class``.
 
 A third-party package registers ``name = "package.module:Class"`` in the
-entry-point group ``tensorparity.backends``.
+entry-point group ``tensorparity.backends``. A ``module:Class`` given on the
+command line is looked for in the current directory first, as ``python -m``
+would: ``--backend mymodule:MyBackend`` finds ``./mymodule.py``.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
@@ -43,10 +47,15 @@ def known_backends() -> dict[str, tuple[str, str]]:
     return known
 
 
-def import_target(target: str) -> type[Backend]:
+def import_target(target: str, *, current_directory: bool = False) -> type[Backend]:
+    """The class ``module:Class`` names; with ``current_directory``, the current directory is put
+    at the front of ``sys.path`` first (and stays there, as under ``python -m``, so that the module's
+    own later imports and worker processes find what it finds)."""
     module_name, _, class_name = target.partition(":")
     if not module_name or not class_name:
         raise BackendNotFound(f"backend {target!r} is not a name nor module:Class")
+    if current_directory:
+        _current_directory_first()
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
@@ -57,13 +66,19 @@ def import_target(target: str) -> type[Backend]:
     return cls
 
 
+def _current_directory_first() -> None:
+    cwd = os.getcwd()
+    if sys.path[:1] not in ([""], [cwd]):  # "" is the current directory (python -m, python -c)
+        sys.path.insert(0, cwd)
+
+
 def load_backend(name_or_target: str) -> Backend:
     """An instance of the backend a user named on the command line."""
     known = known_backends()
     if name_or_target in known:
         return import_target(known[name_or_target][0])()
     if ":" in name_or_target:
-        return import_target(name_or_target)()
+        return import_target(name_or_target, current_directory=True)()
     raise BackendNotFound(f"unknown backend {name_or_target!r}; known: {', '.join(sorted(known))}, or module:Class")
 
 

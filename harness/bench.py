@@ -86,7 +86,7 @@ def bench_spec(root: Path | None = None) -> dict[str, OpSpec]:
 
 def inputs(op: OpSpec, size: int | str, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> tuple[tuple, dict]:
     """(args, kwargs) in neutral form: op ``op``'s benchmark inputs at ``size``."""
-    from tensorparity.harness.spec import _build_graph
+    from tensorparity.harness.spec import build_graph
     from tensorparity.harness.values import ValueForm, build_input
 
     size = size_name(size)
@@ -96,7 +96,7 @@ def inputs(op: OpSpec, size: int | str, memory_limit: int = DEFAULT_MEMORY_LIMIT
     block = _substitute({k: v for k, v in op.bench.items() if k != "vars"}, variables, op.path, "bench")
     try:
         if "graph" in block:
-            return (_build_graph(block["graph"], None, memory_limit),), {}
+            return (build_graph(block["graph"], None, memory_limit),), {}
         args = build_input(block.get("args", []), None, memory_limit, "bench.args")
         kwargs = {k: build_input(v, None, memory_limit, f"bench.kwargs.{k}") for k, v in (block.get("kwargs") or {}).items()}
     except ValueForm as error:
@@ -430,53 +430,153 @@ def write_csv(rows: list[Row], path: Path) -> None:
     frame(rows).to_csv(path, index=False)
 
 
-def plot(rows: list[Row], path: Path, env: dict[str, Any] | None = None) -> None:
-    """A bar chart of each backend's time / torch's, one panel per size, log scale."""
+# --- the plot: each ratio with its spread; unstable figures marked, not trusted -------
+UNSTABLE = 0.10  # a timing whose spread (half its interquartile range) is over this share of its median
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")  # Okabe-Ito: safe for colour-blind readers
+
+
+def ratio_range(row: Row, reference: Row) -> tuple[float, float]:
+    """The spread of ``row``'s ratio to ``reference``: from its first quartile over torch's third
+    to its third over torch's first (the repeats are interleaved, so the quartiles bound the ratio)."""
+    return row.q1_s / reference.q3_s, row.q3_s / reference.q1_s
+
+
+def unstable(row: Row, reference: Row) -> bool:
+    """Whether either timing behind a ratio is marked unstable by the timer (``stable`` False:
+    the table's ``~``, see harness.timing), or, for rows without that mark, spreads over
+    UNSTABLE of its median (the ``±`` the table prints)."""
+    return any(
+        r.stable is False or (r.stable is None and ((r.q3_s - r.q1_s) / 2 / r.median_s > UNSTABLE if r.median_s else True))
+        for r in (row, reference)
+    )
+
+
+def _ticks(limit: float) -> list[float]:
+    """Round ratios between 1 / limit and limit: 1, 2, 5 per decade, finer when the range is narrow."""
+    found = sorted(m * 10.0**e for e in range(-9, 10) for m in (1, 2, 5) if 1 / limit <= m * 10.0**e <= limit)
+    if len(found) < 5:
+        found = sorted({*found, *(t for t in (0.5, 0.67, 0.8, 0.9, 1.1, 1.25, 1.5, 2.0) if 1 / limit <= t <= limit)})
+    return found
+
+
+def figure(rows: list[Row], env: dict[str, Any] | None = None) -> Any:
+    """The bar chart of each backend's time / torch's, one panel per size, as a matplotlib Figure.
+
+    A bar grows from 1 (torch's time) on a log axis symmetric about 1 and scaled to the
+    stable figures and their error bars (the quartile range of the ratio). An unstable
+    figure (its or torch's spread over 10% of the median) is hatched, has no say in the
+    axis range, and is clipped at the axis edge with its value printed.
+    """
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib import ticker
 
-    data = frame(rows)
-    data = data[data.backend != REFERENCE]
-    sizes = sorted(data["size"].unique())
-    backends = list(dict.fromkeys(data.backend))
-    ops = list(dict.fromkeys(data.op))
-    figure, axes = plt.subplots(
-        len(sizes), 1, figsize=(max(6.0, 0.45 * len(ops) * max(len(backends), 1) + 2), 3.2 * len(sizes)), squeeze=False
+    reference = {(r.op, r.size): r for r in rows if r.backend == REFERENCE and r.status == "ok"}
+    shown = [r for r in rows if r.backend != REFERENCE]
+    sizes = sorted({r.size for r in shown})
+    backends = list(dict.fromkeys(r.backend for r in shown))
+    ops = list(dict.fromkeys(r.op for r in shown))
+    by_key = {(r.op, r.size, r.backend): r for r in shown}
+    fig, axes = plt.subplots(
+        len(sizes), 1, figsize=(max(6.0, 0.45 * len(ops) * max(len(backends), 1) + 2), 3.4 * len(sizes) + 0.6), squeeze=False
     )
     width = 0.8 / max(len(backends), 1)
+    any_unstable = False
     for axis, size in zip(axes[:, 0], sizes):
-        at_size = data[data["size"] == size]
-        extremes: list[float] = []
+        bars = []  # (x, backend index, value, lo, hi, unstable) or (x, i, None, ...) for n/a
+        reach = math.log10(1.5)
         for i, name in enumerate(backends):
-            ratios = at_size[at_size.backend == name].set_index("op").reindex(ops)["ratio_to_torch"]
-            positions = [k + (i - (len(backends) - 1) / 2) * width for k in range(len(ops))]
-            values = ratios.to_numpy(dtype=float)
-            ran = values == values  # NaN: not run here
-            # bars grow from the torch line: up when slower, down when faster
-            axis.bar([x for x, keep in zip(positions, ran) if keep], values[ran] - 1.0, width, bottom=1.0, label=name)
-            for x, value, keep in zip(positions, values, ran):
-                if not keep:
-                    axis.text(x, 1.0, "n/a", rotation=90, ha="center", va="bottom", fontsize=7, color="gray")
-                elif len(ops) * len(backends) <= 64:
-                    label = f"{value:.2g}" if value < 10 else f"{value:.0f}"
-                    axis.text(x, value, label, ha="center", va="bottom" if value >= 1 else "top", fontsize=7)
-            extremes += [abs(math.log10(v)) for v in values[ran] if v > 0]
+            for k, op in enumerate(ops):
+                x = k + (i - (len(backends) - 1) / 2) * width
+                row, ref = by_key.get((op, size, name)), reference.get((op, size))
+                if row is None or ref is None or not row.ratio_to_torch:
+                    bars.append((x, i, None, None, None, False))
+                    continue
+                lo, hi = ratio_range(row, ref)
+                shaky = unstable(row, ref)
+                bars.append((x, i, row.ratio_to_torch, lo, hi, shaky))
+                if not shaky:
+                    reach = max(reach, *(abs(math.log10(v)) for v in (row.ratio_to_torch, lo, hi) if v > 0))
+        limit = 10 ** (reach * 1.15)  # symmetric about 1, room for the labels
+        for x, i, value, lo, hi, shaky in bars:
+            colour = PALETTE[i % len(PALETTE)]
+            if value is None:
+                axis.text(x, 1.0, "n/a", rotation=90, ha="center", va="bottom", fontsize=7, color="#555555")
+                continue
+            any_unstable = any_unstable or shaky
+            drawn = min(max(value, 1 / limit), limit)
+            axis.bar(
+                x,
+                drawn - 1.0,
+                width,
+                bottom=1.0,
+                color=colour if not shaky else "none",
+                edgecolor=colour,
+                hatch="////" if shaky else None,
+                linewidth=1.0,
+                label=backends[i],
+            )
+            if not shaky:
+                axis.errorbar(
+                    x, value, yerr=[[value - lo], [hi - value]], fmt="none", ecolor="#222222", elinewidth=0.9, capsize=2
+                )
+            if len(ops) * len(backends) <= 64 or shaky:
+                label = (f"{value:.2g}" if value < 10 else f"{value:.0f}") + ("?" if shaky else "")
+                if drawn != value:  # clipped: the value inside the axis, at its edge, with an arrow
+                    label += " \u2193" if value < 1 else " \u2191"
+                    place, align = (drawn * 1.08, "bottom") if value < 1 else (drawn / 1.08, "top")
+                elif shaky:
+                    place, align = drawn, "bottom" if value >= 1 else "top"
+                else:
+                    place, align = (hi, "bottom") if value >= 1 else (lo, "top")
+                axis.annotate(
+                    label,
+                    (x, place),
+                    xytext=(0, 2 if align == "bottom" else -2),
+                    textcoords="offset points",
+                    ha="center",
+                    va=align,
+                    fontsize=7,
+                    color="#000000" if not shaky else "#5c4400",
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.85} if shaky else None,
+                )
         axis.axhline(1.0, color="black", linewidth=0.8)
         axis.set_yscale("log")
-        reach = max([math.log10(2.0), *extremes]) * 1.25  # symmetric about 1, room for the labels
-        axis.set_ylim(10**-reach, 10**reach)
+        axis.set_ylim(1 / limit, limit)
+        axis.yaxis.set_major_locator(ticker.FixedLocator(_ticks(limit)))
         axis.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         axis.yaxis.set_minor_formatter(ticker.NullFormatter())
         axis.set_ylabel(f"time / {REFERENCE}")
         axis.set_title(f"{size:,} elements (below 1: faster than {REFERENCE})", fontsize=10)
         axis.set_xticks(range(len(ops)))
         axis.set_xticklabels(ops, rotation=45, ha="right", fontsize=8)
-        axis.legend(fontsize=8)
+        handles, labels = axis.get_legend_handles_labels()
+        unique = dict(zip(labels, handles))
+        if unique:
+            axis.legend(unique.values(), unique.keys(), fontsize=8)
     if env:
-        figure.suptitle(f"tensorparity bench: numpy {env['numpy']}, torch {env['torch']}, {env['cpus']} CPUs", fontsize=10)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+        fig.suptitle(f"tensorparity bench: numpy {env['numpy']}, torch {env['torch']}, {env['cpus']} CPUs", fontsize=10)
+    note = "Error bars: the ratio's quartile range (the backend's q1 / torch's q3 to its q3 / torch's q1)."
+    if any_unstable:
+        note += (
+            f" Hatched, with '?': unstable, the backend's or torch's spread (half the interquartile range) is over "
+            f"{UNSTABLE:.0%} of its median; rerun before trusting it. It does not set the axis range; past it, it is "
+            "clipped, its value printed with an arrow."
+        )
+    lines = textwrap.wrap(note, width=int(fig.get_figwidth() * 15))
+    fig.text(0.01, 0.005, "\n".join(lines), fontsize=7, ha="left", va="bottom", color="#333333")
+    fig.tight_layout(rect=(0, (0.11 * len(lines) + 0.05) / fig.get_figheight(), 1, 1))
+    return fig
+
+
+def plot(rows: list[Row], path: Path, env: dict[str, Any] | None = None) -> None:
+    """A bar chart of each backend's time / torch's, one panel per size, log scale (see :func:`figure`)."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(rows, env)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

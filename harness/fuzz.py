@@ -15,6 +15,10 @@ that wraps past what its negative pads keep (torch reads memory it does not own)
 complex extremes (±max parts; torch's vectorized and scalar loops disagree), and
 quint4x2 (see ``FUZZ_DTYPES``). The oracle runs torch on one thread: the tensors
 are tiny, and its thread pool only adds waits.
+
+One module over 400 lines: what to draw (plans from the signatures), the judging
+loop and the shrunk failure's write-up work on the same plan and case records;
+from outside, only ``fuzz`` and its report are used.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import functools
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,12 +36,11 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from tensorparity.backends.base import Backend
 from tensorparity.backends.neutral import QUANTIZED, STORAGE, NeutralTensor
-from tensorparity.backends.torch_backend import TorchBackend
 from tensorparity.harness.cases import Case
-from tensorparity.harness.record import oracle
-from tensorparity.harness.runner import call_op, judge_outcome
+from tensorparity.harness.oracle import TorchBackend, oracle
+from tensorparity.harness.runner import call_op, judge_call
 from tensorparity.harness.spec import OpSpec, Param, Spec
-from tensorparity.harness.values import Raises, _neutral, edge_values, expected_to_form, tensor_values_form
+from tensorparity.harness.values import Raises, edge_values, expected_to_form, neutral_tensor, tensor_values_form
 
 # The seed's dtype rows, quantized ones with drawn scales and zero points; all but quint4x2: torch
 # packs it two values a byte, reads any view that starts past its first element from the wrong byte
@@ -63,6 +66,8 @@ class Failure:
     outcome: str
     message: str
     backend: str
+    kind: str = ""  # harness.results.KINDS
+    backend_spec: str = ""  # module:Class, what the reproduction loads it by
 
     def yaml_case(self) -> str:
         """The case as it goes into spec/ops/<op>.yaml, expectation included."""
@@ -81,6 +86,8 @@ class Failure:
         return buffer.getvalue()
 
     def python_repro(self) -> str:
+        """A script that runs the case on torch and on the backend and prints both sides,
+        each in its own try/except: a side that raises shows its exception."""
         args = ", ".join(_python_form(a) for a in self.case.args)
         kwargs = "".join(f", {k}={_python_form(v)}" for k, v in self.case.kwargs.items())
         return "\n".join(
@@ -91,10 +98,15 @@ class Failure:
                 "",
                 f"args = ({args},)",
                 f"kwargs = dict({kwargs.lstrip(', ')})",
-                f'for name in ("torch", "{self.backend}"):',
+                f'for name in ("torch", "{self.backend_spec or self.backend}"):',
                 "    backend = load_backend(name)",
-                f"    out = backend.{self.case.op}(*backend.from_neutral(args), **backend.from_neutral(kwargs))",
-                "    print(name, backend.to_neutral(out))",
+                "    try:",
+                f"        out = backend.to_neutral(backend.{self.case.op}(*backend.from_neutral(args), **backend.from_neutral(kwargs)))",
+                "    except Exception as error:  # a side that raises shows its exception",
+                '        out = f"raises {type(error).__name__}: {error}"',
+                "    if isinstance(out, NeutralTensor):",
+                '        out = f"{out.dtype}{list(out.shape)} {out.values().tolist()}"',
+                "    print(name, out)",
             ]
         )
 
@@ -116,7 +128,7 @@ def _input_form(value: Any) -> Any:
 
 def _flow_inputs(entry: dict) -> Any:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from tensorparity.harness.record import _flow
+    from tensorparity.harness.record import flow_style
 
     def flow(value: Any) -> Any:
         if isinstance(value, dict):
@@ -134,7 +146,7 @@ def _flow_inputs(entry: dict) -> Any:
     result["args"] = CommentedSeq(flow(a) for a in entry["args"])
     if "kwargs" in entry:
         result["kwargs"] = flow(entry["kwargs"])
-    result["expected"] = _flow(entry["expected"])
+    result["expected"] = flow_style(entry["expected"])
     return result
 
 
@@ -194,14 +206,16 @@ class CaseBuilder:
         self._built: list[NeutralTensor] = []
         args, kwargs = [], {}
         optional_flags = iter(plan.optional)
+        skipped = False  # an optional parameter left out: every later one goes by keyword
         for param in op.params:
             if param.variadic:
                 args.extend(self._variadic(param, plan, rng))
                 continue
             if param.has_default and not next(optional_flags, False):
+                skipped = True
                 continue
             value = self._draw(param, plan, shapes, rng)
-            if param.keyword_only or (param.has_default and kwargs):
+            if param.keyword_only or (param.has_default and (kwargs or skipped)):
                 kwargs[param.name] = value
             else:
                 args.append(value)
@@ -224,7 +238,7 @@ class CaseBuilder:
         qparams = {}
         if dtype in QUANTIZED:  # dyadic scales: every backend quantizes them exactly
             qparams = {"scale": float(2.0 ** rng.integers(-2, 2)), "zero_point": int(rng.integers(0, 4))}
-        tensor = _neutral(values, dtype, qparams, "")
+        tensor = neutral_tensor(values, dtype, qparams, "")
         self._built.append(tensor)
         return tensor
 
@@ -364,10 +378,39 @@ def _sizes_for(param: Param, shape: tuple[int, ...], variant: int, rng: np.rando
 
 # --- running -----------------------------------------------------------------
 @dataclass
+class Distinct:
+    """One distinct failure: an op and a kind of difference, every drawn case that showed it,
+    and one example shrunk by hypothesis and simplified element by element."""
+
+    op: str
+    kind: str
+    count: int = 0
+    dtypes: list[str] = field(default_factory=list)
+    example: Failure | None = None
+    known: str | None = None  # the declared divergence's reason, when the backend declares it
+
+    def reason_text(self) -> str:
+        return f"declared: {self.known}" if self.known is not None else "new"
+
+
+@dataclass
 class FuzzReport:
     examples: int
-    failure: Failure | None
+    failures: list[Distinct]  # new (undeclared) distinct failures, each with a shrunk example
     seconds: float
+    known: list[Distinct] = field(default_factory=list)  # failures the backend declares as divergences
+    ops: list[str] = field(default_factory=list)
+
+    @property
+    def failure(self) -> Failure | None:
+        """The first new distinct failure's shrunk example (None when there is none)."""
+        return self.failures[0].example if self.failures else None
+
+    def summary(self) -> str:
+        failing_ops = len({d.op for d in self.failures})
+        return (
+            f"fuzz: {self.examples} cases, {len(self.failures)} distinct failures in {failing_ops} ops, {len(self.known)} known"
+        )
 
 
 def fuzz(
@@ -377,17 +420,26 @@ def fuzz(
     seed: int,
     op_ids: list[str] | None = None,
     on_example: Callable[[], None] | None = None,
+    declared: Any = None,
+    errors: str = "strict",
 ) -> FuzzReport:
-    """Draw ``examples`` cases; the first failure is shrunk and returned."""
+    """Draw ``examples`` cases, split across the selected ops, each op searched on its own.
+
+    The search goes on after a failure: every failure is grouped by op and kind of
+    difference (dtypes listed), and one example of each distinct failure is shrunk. Failures
+    that ``declared`` (a ``harness.divergences.Divergences``) matches are counted as known,
+    not reported as new. ``errors="any"``: another exception class than torch's passes."""
     import time
 
     ops = [op for op in spec.ops.values() if op.fuzz.get("shapes") != "none" and (not op_ids or op.op in op_ids)]
     if not ops:
         raise ValueError("no fuzzable op selected")
+    from tensorparity.harness.runner import backend_spec
+
     builder = CaseBuilder(spec)
     torch_backend = TorchBackend()
-    failures: list[Failure] = []
-    count = [0]
+    where = backend_spec(backend)
+    found: dict[tuple[str, str], Distinct] = {}
 
     def judge(case: Case) -> Failure | None:
         expected = oracle(case, torch_backend)
@@ -397,31 +449,21 @@ def fuzz(
             actual = call_op(backend, case)
         except Exception as error:  # noqa: BLE001 - a backend may raise anything
             raised = error
-        outcome, message, _, _ = judge_outcome(case, raised, actual)
-        if outcome in ("mismatch", "error"):
-            return Failure(case, outcome, message, backend.name)
+        verdict = judge_call(case, raised, actual)
+        if verdict.outcome == "wrong_exception" and errors == "any":
+            return None
+        if verdict.outcome in ("mismatch", "error", "wrong_exception"):
+            return Failure(case, verdict.outcome, verdict.message, backend.name, verdict.kind or "", where)
         return None
 
-    @hypothesis_seed(seed)
-    @settings(
-        max_examples=examples,
-        database=None,
-        deadline=None,
-        derandomize=False,
-        print_blob=False,
-        suppress_health_check=list(HealthCheck),
-        phases=[Phase.generate, Phase.shrink],
-        report_multiple_bugs=False,
-    )
-    @given(plans(ops))
-    def property_holds(plan: Plan) -> None:
-        count[0] += 1
-        if on_example:
-            on_example()
-        failure = judge(builder.build(plan))
-        if failure is not None:
-            failures.append(failure)
-            raise AssertionError(failure.message)
+    def known_reason(failure: Failure) -> str | None:
+        if declared is None:
+            return None
+        from tensorparity.harness.results import Result
+
+        result = Result(failure.case.op, failure.case.name, failure.case.dtype, backend.name, failure.outcome, kind=failure.kind)
+        entry = declared.match(result)
+        return entry.reason if entry is not None else None
 
     import torch  # imported now, so that the rate measures cases, not the import
 
@@ -429,19 +471,96 @@ def fuzz(
     # busy machine, for some quantized kernels), never a different answer.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    total = 0
+    started = time.perf_counter()
     try:
-        started = time.perf_counter()
+        share, extra = divmod(examples, len(ops))
+        for position, op in enumerate(ops):
+            budget = share + (1 if position < extra else 0)
+            total += _search_op(op, budget, seed, builder, judge, known_reason, found, on_example)
+    finally:
+        torch.set_num_threads(threads)
+    seconds = time.perf_counter() - started
+    new = [d for d in found.values() if d.known is None]
+    known = [d for d in found.values() if d.known is not None]
+    return FuzzReport(total, new, seconds, known, [op.op for op in ops])
+
+
+def _search_op(
+    op: OpSpec,
+    budget: int,
+    seed: int,
+    builder: CaseBuilder,
+    judge: Callable[[Case], Failure | None],
+    known_reason: Callable[[Failure], str | None],
+    found: dict[tuple[str, str], Distinct],
+    on_example: Callable[[], None] | None,
+) -> int:
+    """Search one op with ``budget`` drawn cases; the number drawn. Each round runs hypothesis
+    until a failure of a kind not seen yet, which it shrinks; the next round goes on with the
+    cases left (a fresh seed), the kinds already found counting as passes."""
+    drawn = 0
+    rounds = 0
+    state: dict[str, Any] = {}
+    while drawn < budget:
+        state.update(generated=0, target=None, examples=[])
+
+        @hypothesis_seed(seed * 1000 + rounds)
+        @settings(
+            max_examples=budget - drawn,
+            database=None,
+            deadline=None,
+            derandomize=False,
+            print_blob=False,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.generate, Phase.shrink],
+            report_multiple_bugs=False,
+        )
+        @given(plans([op]))
+        def property_holds(plan: Plan) -> None:
+            target = state["target"]
+            if target is None:  # still drawing: every case counts
+                state["generated"] += 1
+                if on_example:
+                    on_example()
+            failure = judge(builder.build(plan))
+            if failure is None:
+                return
+            key = (failure.case.op, failure.kind)
+            if target is None:
+                distinct = found.get(key)
+                if distinct is None:
+                    distinct = found[key] = Distinct(key[0], key[1], known=known_reason(failure))
+                distinct.count += 1
+                if failure.case.dtype not in distinct.dtypes:
+                    distinct.dtypes.append(failure.case.dtype)
+                if distinct.known is not None or distinct.example is not None:
+                    return  # declared by the backend, or already shrunk: keep searching
+                state["target"] = target = key
+            if key != target:
+                return  # shrinking: only the same distinct failure counts
+            state["examples"].append(failure)
+            raise AssertionError(failure.message)
+
         try:
             property_holds()
         except AssertionError:
             pass
-        seconds = time.perf_counter() - started
-        if not failures:
-            return FuzzReport(count[0], None, seconds)
-        smallest = min(failures, key=_size)
-        return FuzzReport(count[0], _simplify(smallest, judge), seconds)
-    finally:
-        torch.set_num_threads(threads)
+        drawn += state["generated"]
+        rounds += 1
+        if state["target"] is None:
+            break  # the budget is spent, or hypothesis ran out of distinct cases
+        target = state["target"]
+        smallest = min(state["examples"], key=_size)
+
+        def same(case: Case, target: tuple[str, str] = target) -> Failure | None:
+            failure = judge(case)
+            return failure if failure is not None and (failure.case.op, failure.kind) == target else None
+
+        found[target].example = _simplify(smallest, same)
+        if state["generated"] == 0:
+            break
+    return drawn
 
 
 def _with_expected(case: Case, expected: Any) -> Case:
@@ -489,4 +608,4 @@ def _simplify(failure: Failure, judge: Callable[[Case], Failure | None]) -> Fail
     return failure
 
 
-__all__ = ["fuzz", "FuzzReport", "Failure", "CaseBuilder", "Plan", "Raises"]
+__all__ = ["fuzz", "FuzzReport", "Distinct", "Failure", "CaseBuilder", "Plan", "Raises"]

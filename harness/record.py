@@ -1,7 +1,7 @@
 """torch as the oracle: record expectations into the spec, and re-check them.
 
 ``spec record`` fills in the ``expected`` of every case that has none by
-running torch (through the torch backend) and writes it back into the op's
+running torch (``harness.oracle``) and writes it back into the op's
 YAML, keeping comments and layout (ruamel.yaml round trip). ``spec check``
 re-derives every stored expectation live and lists each disagreement, and
 checks the seed's printed outputs and recorded errata against torch.
@@ -15,24 +15,11 @@ from typing import Any
 
 import numpy as np
 from tensorparity.backends.neutral import NeutralSparse, NeutralTensor
-from tensorparity.backends.torch_backend import TorchBackend
 from tensorparity.harness.cases import Case, expand_case
 from tensorparity.harness.judge import compare
-from tensorparity.harness.runner import call_op
+from tensorparity.harness.oracle import TorchBackend, oracle
 from tensorparity.harness.spec import CaseSpec, OpSpec, Spec
 from tensorparity.harness.values import Raises, build_expected, expected_to_form
-
-
-def oracle(case: Case, torch_backend: TorchBackend | None = None) -> Any:
-    """torch's answer for a case: a neutral value, or Raises."""
-    torch_backend = torch_backend or TorchBackend()
-    try:
-        return call_op(torch_backend, case)
-    except Exception as error:  # torch raising is an answer, not a failure
-        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        if len(message) > 200 and ". " in message:  # the dispatcher's long explanations: their first sentence
-            message = message[: message.index(". ") + 1]
-        return Raises(type(error).__name__, message)
 
 
 # --- record ------------------------------------------------------------------
@@ -50,7 +37,7 @@ def record(spec: Spec, op_ids: list[str] | None = None, overwrite: bool = False)
             for case in expand_case(spec, op, case_spec):
                 if case.expected is not None and not overwrite:
                     continue
-                form = _flow(expected_to_form(oracle(case, torch_backend)))
+                form = flow_style(expected_to_form(oracle(case, torch_backend)))
                 if case_spec.swept:
                     raw_case.setdefault("expected", {})[case.dtype] = form
                 else:
@@ -89,17 +76,17 @@ def _represent_float(representer: Any, value: float) -> Any:
     return representer.represent_scalar("tag:yaml.org,2002:float", text)
 
 
-def _flow(form: Any) -> Any:
-    """One line per tensor expectation ({dtype: .., shape: .., value: ..}); nesting in block style."""
+def flow_style(form: Any) -> Any:
+    """An expectation form laid out as the spec writes it: one line per tensor expectation ({dtype: .., shape: .., value: ..}); nesting in block style."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     if isinstance(form, dict):
-        mapping = CommentedMap((key, _flow(value)) for key, value in form.items())
+        mapping = CommentedMap((key, flow_style(value)) for key, value in form.items())
         if form.keys() & {"value", "raises", "python", "real"}:
             mapping.fa.set_flow_style()
         return mapping
     if isinstance(form, list):
-        sequence = CommentedSeq(_flow(item) for item in form)
+        sequence = CommentedSeq(flow_style(item) for item in form)
         if not any(isinstance(item, dict) for item in form):
             sequence.fa.set_flow_style()
         return sequence

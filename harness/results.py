@@ -7,7 +7,7 @@ import json
 import math
 import platform
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +16,38 @@ from typing import Any
 PASS = "pass"
 RAISES_AS_TORCH = "raises_as_torch"
 MISMATCH = "mismatch"
+WRONG_EXCEPTION = "wrong_exception"  # raised where torch raises, another exception class
 ERROR = "error"
 NOT_IMPLEMENTED = "not_implemented"
 XFAIL = "xfail"
 XPASS = "xpass"
 TIMEOUT = "timeout"
 CRASH = "crash"
-OUTCOMES = (PASS, RAISES_AS_TORCH, MISMATCH, ERROR, NOT_IMPLEMENTED, XFAIL, XPASS, TIMEOUT, CRASH)
-FAILING = frozenset({MISMATCH, ERROR, XPASS, TIMEOUT, CRASH})
+OUTCOMES = (PASS, RAISES_AS_TORCH, MISMATCH, WRONG_EXCEPTION, ERROR, NOT_IMPLEMENTED, XFAIL, XPASS, TIMEOUT, CRASH)
+FAILING = frozenset({MISMATCH, WRONG_EXCEPTION, ERROR, XPASS, TIMEOUT, CRASH})
+
+# Kinds of difference, set by the judge on every result that is not conformant (Result.kind):
+# what a backend's divergences file declares, and what the terminal groups failures by.
+VALUE = "value"  # same dtype and shape, values outside the tolerance
+DTYPE = "dtype"
+SHAPE = "shape"
+OUTPUT_TYPE = "output_type"  # not the kind of output torch gives (a list for a tensor, a dense for a sparse ...)
+RAISES_WHERE_TORCH_COMPUTES = "raises_where_torch_computes"
+COMPUTES_WHERE_TORCH_RAISES = "computes_where_torch_raises"
+KIND_WRONG_EXCEPTION = "wrong_exception"
+KIND_TIMEOUT = "timeout"
+KIND_CRASH = "crash"
+KINDS = (
+    VALUE,
+    DTYPE,
+    SHAPE,
+    OUTPUT_TYPE,
+    RAISES_WHERE_TORCH_COMPUTES,
+    COMPUTES_WHERE_TORCH_RAISES,
+    KIND_WRONG_EXCEPTION,
+    KIND_TIMEOUT,
+    KIND_CRASH,
+)
 SCHEMA_VERSION = 1
 
 
@@ -46,6 +70,9 @@ class Result:
     section: str | None = None
     backend_version: str = ""
     traceback: str | None = None
+    kind: str | None = None  # one of KINDS when the result is not conformant (xfail included)
+    # a failure's inputs, expected, actual and reproduction (harness.runner); a dict, so not hashed
+    details: dict[str, Any] | None = field(default=None, hash=False)
 
     @property
     def id(self) -> str:

@@ -30,6 +30,9 @@ dependencies = ["tensorparity"]
 
 [tool.setuptools]
 packages = ["{package}"]
+
+[tool.setuptools.package-data]
+"{package}" = ["*.divergences.yaml"]
 """
 
 BACKEND_HEAD = '''\
@@ -38,6 +41,24 @@ BACKEND_HEAD = '''\
 Every op id is a method with torch's signature. Each starts as a stub raising
 NotImplementedOp, which tensorparity reports as "not implemented"; replace
 them one at a time and run `tensorparity run --backend {name} --op OP`.
+
+The contract (docs/backends.md in tensorparity), in short:
+- Arguments arrive as torch passes them. Tensors are your own tensors (made by
+  tensor_from_neutral); sizes come both ways, view(x, 3, 2) and view(x, (3, 2));
+  a dtype argument is a torch dtype name as a string ("float32", "int64"); lists
+  of tensors (cat) arrive as tuples.
+- Return your own tensor, a tuple or list of them (vsplit), a Python number
+  (numel), or a sparse COO tensor that to_neutral turns into a NeutralSparse;
+  a sparse output is compared as indices, then values, then size.
+- A dtype you cannot represent honestly: raise UnsupportedDtype(self.name, dtype),
+  from a conversion or an op. An op not written yet: NotImplementedOp. Both are
+  "not implemented", not failures; every other exception is judged.
+- Where torch raises, raise torch's exception class (RuntimeError, IndexError,
+  TypeError, ValueError, NotImplementedError): another class is "wrong_exception".
+- Accepted differences from torch go in {cls}.divergences.yaml beside this file.
+- A library that returns before its work is done overrides synchronize(result).
+- grad is inherited: Backend.grad differentiates through these ops. A library
+  with its own autodiff overrides grad with tensorparity.backends.autodiff.evaluate.
 """
 
 from __future__ import annotations
@@ -48,7 +69,7 @@ import numpy as np
 
 from tensorparity.backends.base import Backend, NotImplementedOp, UnsupportedDtype
 from tensorparity.backends.neutral import PAIRED, QUANTIZED, STORAGE, NeutralTensor
-from tensorparity.backends.semantics.promotion import result_type
+from tensorparity.backends.semantics.promotion import is_python_number, result_type
 
 
 class {cls}(Backend):
@@ -73,26 +94,55 @@ class {cls}(Backend):
         """The NumPy dtype that stands for a torch dtype name (bfloat16 through ml_dtypes)."""
         return STORAGE[name]
 
-    @staticmethod
-    def result_dtype(*operands: Any) -> str:
-        """torch's type promotion over tensors and Python numbers, as a dtype name."""
-        return result_type([(NeutralTensor.of(np.asarray(o)).dtype, np.ndim(o)) if isinstance(o, (np.ndarray, np.generic)) else o for o in operands])
+    def result_dtype(self, *operands: Any) -> str:
+        """torch's type promotion over tensors (of any type tensor_to_neutral knows) and Python
+        numbers, as a dtype name. Anything else is a TypeError, never mistaken for a number.
+        It converts each tensor to learn its dtype: override it for speed."""
+        described = []
+        for operand in operands:
+            if is_python_number(operand):
+                described.append(operand)
+                continue
+            neutral = self.tensor_to_neutral(operand)
+            if neutral is None:
+                raise TypeError(f"expected a tensor or a Python number, got {{type(operand).__name__}}")
+            described.append((neutral.dtype, len(neutral.shape)))
+        return result_type(described)
 '''
 
 TEST = '''\
-"""The tensorparity conformance suite on this backend: nothing may fail."""
+"""The tensorparity conformance suite on this backend: nothing may fail but the divergences
+it declares ({package}/{cls}.divergences.yaml)."""
 
 from tensorparity.backends.registry import load_backend
+from tensorparity.harness import divergences
 from tensorparity.harness.cases import expand
 from tensorparity.harness.runner import run
 from tensorparity.harness.spec import load_spec
 
 
 def test_conformance():
-    results = run(expand(load_spec()), [load_backend("{name}")])
-    failures = [result.line() for result in results if result.failed]
+    backend = load_backend("{name}")
+    applied = divergences.apply(run(expand(load_spec()), [backend]), {{backend.name: divergences.for_backend(backend)}})
+    failures = [result.line() for result in applied.results if result.failed]
     assert not failures, "\\n".join(failures[:20])
 '''
+
+DIVERGENCES = """\
+# Known divergences of the {name} backend from torch: the differences you accept.
+# tensorparity reads this file (next to the backend's module, named after its class)
+# and files the results an entry matches as xfail, with its reason. Start one from a
+# run: tensorparity run --backend {name} --write-divergences {cls}.divergences.yaml
+#
+# divergences:
+#   - op: div                      # op ids (globs, or a list of globs)
+#     dtype: [int*, uint8, bool]   # optional: dtypes, default every one
+#     case: "*"                    # optional: case names, default every one
+#     kind: dtype                  # value, dtype, shape, output_type, raises_where_torch_computes,
+#                                  # computes_where_torch_raises, wrong_exception, timeout, crash
+#     reason: integer true division gives float64, our default float
+divergences: []
+"""
 
 README = """\
 # tensorparity-{name}
@@ -156,5 +206,6 @@ def scaffold(spec: Spec, name: str, path: Path) -> Path:
     ops = sorted((op for op in spec.ops.values() if op.op != "grad"), key=lambda op: op.op)
     stubs = "\n".join(stub(op) for op in ops)
     (root / package / "backend.py").write_text(BACKEND_HEAD.format(name=name, cls=cls) + "\n" + stubs)
-    (root / "tests" / "test_conformance.py").write_text(TEST.format(name=name))
+    (root / "tests" / "test_conformance.py").write_text(TEST.format(name=name, package=package, cls=cls))
+    (root / package / f"{cls}.divergences.yaml").write_text(DIVERGENCES.format(name=name, cls=cls))
     return root

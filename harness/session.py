@@ -21,13 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tensorparity.backends.base import Backend
+from tensorparity.backends.base import Backend, version_label
 from tensorparity.backends.registry import BackendNotFound, load_backend
 from tensorparity.harness import report, workers
 from tensorparity.harness.cases import Case, expand, select_ops
 from tensorparity.harness.progress import Progress
 from tensorparity.harness.results import Result, ResultLog, log_path, read_results, results_document
-from tensorparity.harness.runner import run
+from tensorparity.harness.runner import run, run_case
 from tensorparity.harness.spec import DEFAULT_MEMORY_LIMIT, Spec, load_spec
 
 
@@ -53,6 +53,12 @@ class RunSettings:
     isolate: bool = False  # each backend in worker processes of its own
     jobs: int = 1  # worker processes
     resume: bool = False  # keep the results an interrupted run wrote for ``json``
+    # Porting a backend (issue 13): how results are judged and shown.
+    errors: str = "strict"  # "any": a raise where torch raises passes whatever its exception class
+    strict_xfail: bool = False  # a declared divergence that now passes is a failure (xpass)
+    failures: int | None = 0  # individual failure lines after the grouped summary; None: all
+    baseline: Path | None = None  # an earlier results JSON: only regressions against it fail the run
+    write_divergences: Path | None = None  # write the current failures as a starting divergences file
 
 
 def conformance_run(settings: RunSettings) -> bool:
@@ -63,9 +69,10 @@ def conformance_run(settings: RunSettings) -> bool:
             loaded.append(load_backend(name))
         except BackendNotFound as error:
             raise RunError(str(error)) from None
+    porting = _porting_setup(settings, loaded)
     use_workers = settings.fuzz is None and workers.workers_needed(settings.jobs, settings.timeout, settings.isolate)
     if use_workers:
-        workers.prestart(loaded)  # the fork server imports the harness and backends while the spec loads
+        workers.prestart(loaded, run_case)  # the fork server imports the harness and backends while the spec loads
     spec = load_spec(settings.spec, memory_limit=settings.memory_limit)
     ops = list(settings.ops) if settings.ops is not None else None
     cases = expand(spec, ops)
@@ -74,7 +81,7 @@ def conformance_run(settings: RunSettings) -> bool:
     try:
         # Workers start before the availability checks, so their imports (torch ...) overlap ours.
         pool = (
-            workers.WorkerPool(loaded, jobs=settings.jobs, timeout=settings.timeout, isolate=settings.isolate)
+            workers.WorkerPool(loaded, jobs=settings.jobs, timeout=settings.timeout, isolate=settings.isolate, run_case=run_case)
             if use_workers
             else None
         )
@@ -83,8 +90,8 @@ def conformance_run(settings: RunSettings) -> bool:
                 pool.start()
             backends, versions = _available(loaded, pool)
             if settings.fuzz is not None:
-                return fuzz_run(spec, backends, settings)
-            return _run_cases(settings, spec, cases, backends, versions, pool)
+                return fuzz_run(spec, backends, settings, porting)
+            return _run_cases(settings, spec, cases, backends, versions, pool, porting)
     except workers.WorkerError as error:
         raise RunError(str(error)) from None
     except KeyboardInterrupt:  # before any case ran (while workers started)
@@ -112,6 +119,7 @@ def _run_cases(
     backends: list[Backend],
     versions: dict[str, str | None],
     pool: workers.WorkerPool | None,
+    porting: _Porting | None = None,
 ) -> bool:
     previous: dict[tuple[str, str, str, str], Result] = {}
     log = None
@@ -149,21 +157,94 @@ def _run_cases(
         if log is not None:
             log.close()
     progress.close()
-    print(report.render(results, list(spec.dtypes), show_matrix=settings.matrix))
+    porting = porting or _Porting({}, None)
+    results, porting_info, conformant = _porting_finish(settings, porting, results, backends)
+    print(report.render(results, list(spec.dtypes), show_matrix=settings.matrix, max_failures=settings.failures))
+    for line in porting_info.pop("lines"):
+        print(line)
     if settings.json:
         run_info = {"jobs": settings.jobs, "timeout_s": settings.timeout or None, "isolate": settings.isolate}
         run_info["resumed"] = len(results) - todo
         document = results_document(
-            results, {b.name: versions[b.name] or b.version() for b in backends}, spec=str(spec.root), run=run_info
+            results,
+            {b.name: versions[b.name] or version_label(b) for b in backends},
+            spec=str(spec.root),
+            run=run_info,
+            **porting_info,
         )
         partial = settings.json.with_name(settings.json.name + ".tmp")
         partial.write_text(json.dumps(document, indent=1))
         partial.replace(settings.json)  # whole or not at all
         log.path.unlink(missing_ok=True)  # every result it held is in the document now
-    return not any(result.failed for result in results)
+    return conformant
 
 
-def fuzz_run(spec: Spec, backends: list[Backend], settings: RunSettings) -> bool:
+# --- porting a backend: declared divergences, --errors, baselines (docs/backends.md) ----------------
+@dataclass
+class _Porting:
+    declared: dict  # backend name -> harness.divergences.Divergences
+    baseline: list[Result] | None
+
+
+def _porting_setup(settings: RunSettings, loaded: list[Backend]) -> _Porting:
+    """Each backend's declared divergences and the baseline's results, read before anything runs:
+    a bad file stops the run with a one-line RunError naming it."""
+    from tensorparity.harness import baseline, divergences
+
+    declared = {}
+    for backend in loaded:
+        try:
+            declared[backend.name] = divergences.for_backend(backend)
+        except divergences.DivergencesError as error:
+            raise RunError(str(error)) from None
+    old = None
+    if settings.baseline is not None:
+        try:
+            old = baseline.load(settings.baseline)
+        except baseline.BaselineError as error:
+            raise RunError(str(error)) from None
+    return _Porting(declared, old)
+
+
+def _porting_finish(
+    settings: RunSettings, porting: _Porting, results: list[Result], backends: list[Backend]
+) -> tuple[list[Result], dict, bool]:
+    """The results with --errors and the declared divergences applied; the results document's
+    extra keys (and "lines" for the terminal); whether the run is conformant."""
+    from tensorparity.harness import baseline, divergences
+    from tensorparity.harness.runner import accept_any_exception, backend_spec
+
+    if settings.errors == "any":
+        results = accept_any_exception(results)
+    applied = divergences.apply(results, porting.declared, strict=settings.strict_xfail)
+    results = applied.results
+    lines = applied.lines()
+    extra: dict = {"backend_classes": {b.name: backend_spec(b) for b in backends}}
+    extra["divergences"] = {
+        name: {
+            "files": [str(path) for path in applied.files.get(name, [])],
+            "xfail": applied.xfailed.get(name, 0),
+            "fixed": [entry.label() for backend, entry, _ in applied.fixed if backend == name],
+            "stale": [f"{entry.label()}: {why}" for backend, entry, why in applied.stale if backend == name],
+        }
+        for name in porting.declared
+    }
+    if settings.write_divergences is not None:
+        try:
+            count = divergences.write_starting_file(settings.write_divergences, results)
+        except OSError as error:
+            raise RunError(f"--write-divergences {settings.write_divergences}: {error.strerror or error}") from None
+        lines.append(f"wrote {count} divergence entries (reason TODO) to {settings.write_divergences}")
+    conformant = not any(result.failed for result in results)
+    if porting.baseline is not None:
+        changes = baseline.compare(porting.baseline, results, str(settings.baseline))
+        lines += changes.lines()
+        extra["baseline"] = baseline.changes_document(changes)
+        conformant = not changes.regressions
+    return results, {"lines": lines, **extra}, conformant
+
+
+def fuzz_run(spec: Spec, backends: list[Backend], settings: RunSettings, porting: _Porting | None = None) -> bool:
     """``settings.fuzz`` drawn cases of the selected ops on each backend, the first failure
     shrunk and printed as a spec case and a reproduction; whether none failed."""
     from tensorparity.harness.fuzz import fuzz  # imported here: hypothesis costs a tenth of a second, and only fuzzing needs it
@@ -175,18 +256,26 @@ def fuzz_run(spec: Spec, backends: list[Backend], settings: RunSettings) -> bool
         raise RunError(f"none of {', '.join(op_ids)} is fuzzed (its spec says fuzz: {{shapes: none}})")
     for backend in backends:
         progress = Progress(settings.fuzz, f"fuzz {backend.name}")
-        found = fuzz(spec, backend, settings.fuzz, settings.seed, fuzzable, on_example=progress.advance)
+        declared = porting.declared.get(backend.name) if porting else None
+        found = fuzz(
+            spec, backend, settings.fuzz, settings.seed, fuzzable, on_example=progress.advance,
+            declared=declared, errors=settings.errors,
+        )  # fmt: skip
         progress.close()
         rate = found.examples / max(found.seconds, 1e-9)
-        if found.failure is None:
-            print(f"{backend.name}: fuzz: {found.examples} cases (seed {settings.seed}) all conformant, {rate:,.0f} cases/s")
+        print(f"{backend.name}: {found.summary()} (seed {settings.seed}, {rate:,.0f} cases/s)")
+        for known in found.known:
+            print(f"  known: {known.op}: {known.count} cases, {known.kind.replace('_', ' ')} ({known.reason_text()})")
+        if not found.failures:
             continue
         conformant = False
-        failure = found.failure
-        print(f"{backend.name}: fuzz: FAIL after {found.examples} cases (seed {settings.seed}), shrunk to:")
-        print(f"  {failure.case.label} {backend.name}: {failure.outcome}: {failure.message}")
-        print(f"\nAs a YAML case for spec/ops/{failure.case.op}.yaml (under cases:):\n")
-        print(failure.yaml_case())
-        print("As a Python reproduction:\n")
-        print(failure.python_repro())
+        for distinct in found.failures:
+            failure = distinct.example
+            dtypes = " ".join(distinct.dtypes)
+            print(f"\n{distinct.op}: {distinct.count} cases, {distinct.kind.replace('_', ' ')}: {dtypes}; shrunk to:")
+            print(f"  {failure.case.label} {backend.name}: {failure.outcome}: {failure.message}")
+            print(f"\nAs a YAML case for spec/ops/{failure.case.op}.yaml (under cases:):\n")
+            print(failure.yaml_case())
+            print("As a Python reproduction:\n")
+            print(failure.python_repro())
     return conformant

@@ -138,6 +138,7 @@ class OpSpec:
     note: str | None = None
     fuzz: dict = field(default_factory=dict)
     bench: dict = field(default_factory=dict)  # the benchmark inputs per size (harness/bench.py)
+    doc: dict = field(default_factory=dict)  # the docs page's formula, parameter descriptions, returns
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,9 @@ def _load_op(path: Path, schema: dict, dtypes: dict, allow_missing: bool, memory
     for i, p in enumerate(document["signature"]):
         if "dtype" in p and p["dtype"] not in dtypes:
             raise SpecError(path, f"unknown dtype {p['dtype']!r}", key=f"signature[{i}].dtype")
+    for name in document.get("doc", {}).get("params", {}):
+        if name not in {p["name"] for p in document["signature"]}:
+            raise SpecError(path, f"describes {name!r}, which the signature does not list", key=f"doc.params.{name}")
     params = tuple(
         Param(
             p["name"],
@@ -284,6 +288,7 @@ def _load_op(path: Path, schema: dict, dtypes: dict, allow_missing: bool, memory
         document.get("note"),
         document.get("fuzz", {}),
         bench=document.get("bench", {}),
+        doc=document.get("doc", {}),
     )
 
 
@@ -326,7 +331,7 @@ def _load_case(path, raw, index, params, dtypes, allow_missing, memory_limit) ->
     for dtype in sweep or [None]:
         try:
             if "graph" in raw:
-                args, kwargs = (_build_graph(raw["graph"], dtype, memory_limit),), {}
+                args, kwargs = (build_graph(raw["graph"], dtype, memory_limit),), {}
             else:
                 args = build_input(raw.get("args", []), dtype, memory_limit, "args")
                 kwargs = {k: build_input(v, dtype, memory_limit, f"kwargs.{k}") for k, v in (raw.get("kwargs") or {}).items()}
@@ -367,7 +372,8 @@ def _load_case(path, raw, index, params, dtypes, allow_missing, memory_limit) ->
     )
 
 
-def _build_graph(raw: dict, dtype: str | None, memory_limit: int) -> Graph:
+def build_graph(raw: dict, dtype: str | None, memory_limit: int) -> Graph:
+    """A gradient graph from its spec form (inputs, steps, output, wrt); ``dtype`` replaces ``$sweep``."""
     inputs = {n: build_input(v, dtype, memory_limit, f"graph.inputs.{n}") for n, v in raw["inputs"].items()}
     known = set(inputs)
     steps = []

@@ -23,6 +23,7 @@ from typing import Any
 
 import ml_dtypes
 import numpy as np
+from tensorparity.backends.dtypes import DTYPES
 from tensorparity.backends.neutral import (
     PAIRED,
     QUANTIZED,
@@ -126,7 +127,7 @@ def _build_tensor(form: dict, sweep_dtype: str | None, memory_limit: int, path: 
         raise ValueForm(path, f"tensor needs more than the memory limit of {memory_limit} bytes")
     if dtype not in QUANTIZED and form.get("dtype") != SWEEP and ({"scale", "zero_point"} & set(form)):
         raise ValueForm(path, f"scale and zero_point belong to quantized dtypes, not {dtype}")
-    tensor = _neutral(values, dtype, form, path)
+    tensor = neutral_tensor(values, dtype, form, path)
     if dtype == "quint4x2" and not tensor.shape:
         raise ValueForm(path, "quint4x2 packs two values a byte: torch has no 0-d form of it")
     if "layout" in form:  # after the cast, which would copy into C order
@@ -185,8 +186,9 @@ def _layout(values: np.ndarray, layout: Any, path: str) -> np.ndarray:
     raise ValueForm(path, f"unknown layout {next(iter(layout))!r}")
 
 
-def _neutral(values: np.ndarray, dtype: str, form: dict, path: str) -> NeutralTensor:
-    """Store plain values in the neutral form of ``dtype`` (keeping any strides)."""
+def neutral_tensor(values: np.ndarray, dtype: str, form: dict, path: str) -> NeutralTensor:
+    """Store plain values in the neutral form of ``dtype`` (keeping any strides); a quantized
+    dtype takes its ``scale`` and ``zero_point`` from ``form``."""
     if dtype in QUANTIZED:
         if "scale" not in form or "zero_point" not in form:
             raise ValueForm(path, f"a {dtype} tensor needs scale and zero_point (values are its integer representation)")
@@ -246,13 +248,10 @@ def generate(kind: Any, shape: tuple[int, ...], dtype: str, seed: Any, path: str
 
 
 def _category(dtype: str) -> str:
-    if dtype == "bool":
-        return "bool"
-    if dtype in ("uint8", "quint8", "quint4x2"):
-        return "unsigned"
-    if dtype.startswith(("int", "qint")):
-        return "signed"
-    return "complex" if dtype.startswith("complex") else "float"
+    row = DTYPES[dtype]
+    if row.int_range is not None:
+        return "unsigned" if row.int_range[0] == 0 else "signed"
+    return {"floating": "float"}.get(row.category, row.category)  # bool, float, complex
 
 
 @functools.cache
@@ -268,9 +267,9 @@ def _edge_values(dtype: str) -> np.ndarray:
     if category == "bool":
         return np.array([True, False])
     if category in ("signed", "unsigned"):
-        low, high = QUANTIZED_RANGE.get(dtype) or (np.iinfo(STORAGE[dtype]).min, np.iinfo(STORAGE[dtype]).max)
+        low, high = DTYPES[dtype].int_range
         return np.array([low, high, 0, 1, low + 1, high - 1], dtype=np.int64)
-    real_dtype = {"complex32": "float16", "complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
+    real_dtype = DTYPES[dtype].real or dtype
     info = ml_dtypes.finfo(STORAGE[real_dtype])  # numpy's finfo does not know bfloat16
     pool = np.array([np.nan, np.inf, -np.inf, -0.0, float(info.smallest_subnormal), float(info.max), -float(info.max), 1.0])
     if category != "complex":
@@ -345,7 +344,7 @@ def tensor_values_form(tensor: NeutralTensor) -> Any:
     if values.dtype.kind == "c":
         real_dtype = np.float16 if tensor.dtype in PAIRED else values.real.dtype
         return {"real": _float_list(values.real, real_dtype), "imag": _float_list(values.imag, real_dtype)}
-    if tensor.dtype in ("float16", "bfloat16", "float32", "float64"):
+    if DTYPES[tensor.dtype].category == "floating":
         return _float_list(values, values.dtype)
     return values.tolist()
 

@@ -21,6 +21,10 @@ their strides on the way (NumPy would send a strided view as a contiguous copy).
 A worker gets the harness's current environment, with OpenMP told not to spin
 and, for several workers, each its share of the cores for thread pools. No
 worker outlives the harness, even after ``kill -9``: see ``_die_with_parent``.
+
+One module over 400 lines, on purpose: both ends of one private protocol (the
+framing, the worker's loop, the parent's scheduling, deadlines and recovery),
+whose invariants (message order, chunk accounting) hold only together.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import copyreg
 import ctypes
+import functools
 import io
 import math
 import multiprocessing
@@ -47,10 +52,9 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
-from tensorparity.backends.base import Backend
+from tensorparity.backends.base import Backend, version_label
 from tensorparity.harness import results as outcomes
 from tensorparity.harness.results import Result
-from tensorparity.harness.runner import run_case  # imported here, so the fork server has it before any worker
 
 CHUNK = 32  # the most cases per message to a worker
 AHEAD = 4  # chunks handed to a worker at once: it never waits for the parent to be scheduled
@@ -64,6 +68,8 @@ _GATHER = 0.001  # seconds the parent lets results gather while every worker has
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 Task = tuple[int, int, Any]  # (task id, index of the backend, case)
+# What a worker calls on each case: (backend, case, the backend's version) -> its result (harness.runner.run_case).
+CaseRunner = Callable[[Backend, Any, str], Result]
 
 
 class WorkerError(RuntimeError):
@@ -76,16 +82,17 @@ def context() -> Any:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def prestart(backends: Sequence[Backend] = ()) -> None:
-    """Start the fork server now, importing the harness and the backends' modules, so that
-    the first worker starts fast. Call early (before loading the spec) to overlap the imports.
-    Does nothing once a server runs, or where there is no fork server."""
+def prestart(backends: Sequence[Backend] = (), run_case: CaseRunner | None = None) -> None:
+    """Start the fork server now, importing the harness (``run_case``'s module) and the backends'
+    modules, so that the first worker starts fast. Call early (before loading the spec) to overlap
+    the imports. Does nothing once a server runs, or where there is no fork server."""
     ctx = context()
     if ctx.get_start_method() != "forkserver":
         return
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver  # here: only where the platform has a fork server
 
-    modules = ["tensorparity.harness.workers", *dict.fromkeys(type(b).__module__ for b in backends)]
+    harness = ["tensorparity.harness.workers", *([run_case.__module__] if run_case is not None else [])]
+    modules = [*harness, *dict.fromkeys(type(b).__module__ for b in backends)]
     ctx.set_forkserver_preload([m for m in modules if m != "__main__"])
     forkserver.ensure_running()
 
@@ -157,7 +164,7 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         return
-    from multiprocessing import forkserver, parent_process
+    from multiprocessing import forkserver, parent_process  # here: on Linux only, as the prctl
 
     server = getattr(forkserver, "_forkserver", None)
     sentinel = getattr(parent_process(), "_sentinel", None)  # a copy of the same pipe
@@ -194,9 +201,10 @@ def worker_main(sock: socket.socket) -> None:
         os.environ.clear()  # before the backends import their libraries
         os.environ.update(message[2])
         backends: dict[int, Backend] = message[1]
+        run_case: CaseRunner = message[3]
         info = {}
         for index, backend in backends.items():  # plain str: torch's version is a str subclass that needs torch
-            reason, version = _call(backend.unavailable_reason), _call(backend.version)
+            reason, version = _call(backend.unavailable_reason), _call(functools.partial(version_label, backend))
             info[index] = (None if reason is None else str(reason), str(version))
     except Exception:
         send(("setup_error", traceback.format_exc()))
@@ -256,11 +264,21 @@ class WorkerPool:
 
     Without ``isolate`` a worker hosts every backend; with it, a worker hosts one
     backend only, and a slot gets a fresh worker when it moves to another backend.
-    ``timeout`` (seconds, None for none) bounds each case.
+    ``timeout`` (seconds, None for none) bounds each case. ``run_case`` is what a worker
+    calls on each case (``harness.runner.run_case``; a module-level function: it is sent by name).
     """
 
-    def __init__(self, backends: Sequence[Backend], jobs: int = 1, timeout: float | None = None, isolate: bool = False) -> None:
+    def __init__(
+        self,
+        backends: Sequence[Backend],
+        jobs: int = 1,
+        timeout: float | None = None,
+        isolate: bool = False,
+        *,
+        run_case: CaseRunner,
+    ) -> None:
         self.backends = list(backends)
+        self.run_case = run_case
         self.jobs = max(1, int(jobs))
         self.timeout = timeout if timeout and 0 < timeout < math.inf else None
         self.isolate = isolate
@@ -275,7 +293,7 @@ class WorkerPool:
         self._remaining = 0
         self._selector = selectors.DefaultSelector()
         self._ctx = context()
-        prestart(self.backends)
+        prestart(self.backends, run_case)
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -300,6 +318,10 @@ class WorkerPool:
         while not worker.ready and not worker.dead:
             self._step()
         return self.info.get(index)
+
+    def pids(self) -> list[int]:
+        """The process ids of the workers running now."""
+        return [worker.process.pid for worker in self._slots if worker is not None and not worker.dead]
 
     def index(self, backend: Backend) -> int:
         """The position of ``backend`` (this very object) among the pool's backends."""
@@ -397,7 +419,7 @@ class WorkerPool:
     def _start(self, group: tuple[int, ...]) -> _Worker:
         try:
             environment = {**self._thread_limits(), **os.environ}  # the harness's as it is now, not the fork server's
-            setup = _frame(("setup", {index: self.backends[index] for index in group}, environment))
+            setup = _frame(("setup", {index: self.backends[index] for index in group}, environment, self.run_case))
         except Exception as error:
             names = ", ".join(self.backends[i].name for i in group)
             raise WorkerError(

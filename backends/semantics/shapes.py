@@ -147,6 +147,11 @@ def repeat_sizes(sizes: Sequence, ndim: int) -> tuple[int, ...]:
     sizes = sizes_argument(sizes)
     if len(sizes) < ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    return check_sizes(sizes)
+
+
+def check_sizes(sizes: tuple[int, ...]) -> tuple[int, ...]:
+    """The sizes of a tensor to create, which must not be negative."""
     if any(size < 0 for size in sizes):
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}")
     return sizes

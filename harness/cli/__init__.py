@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from tensorparity.harness.cli import backends, bench, docs, new_backend, report, run, spec
 from tensorparity.harness.cli.common import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, usage_error
@@ -22,10 +23,19 @@ COMMANDS = (run, spec, backends, new_backend, bench, report, docs)  # in the ord
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tensorparity", description="Conformance of tensor backends to torch.")
+    parser.add_argument("--version", action="version", version=f"tensorparity {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(commands)
     return parser
+
+
+def package_version() -> str:
+    """``tensorparity.__version__``, found as it finds it (the harness imports nothing above its layer)."""
+    try:
+        return version("tensorparity")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

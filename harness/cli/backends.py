@@ -15,7 +15,12 @@ def add_parser(commands: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    rows = [("name", "module:Class", "source", "status")]
     for info in describe_backends():
         status = "available" if info.unavailable_reason is None else f"unavailable: {info.unavailable_reason}"
-        print(f"{info.name:<12} {info.target:<45} {info.source:<28} {status}")
+        rows.append((info.name, info.target, info.source, status))
+    # columns at least as wide as they always were, wider where a name, target or source needs it
+    widths = [max(minimum, *(len(row[column]) for row in rows)) for column, minimum in enumerate((12, 45, 28))]
+    for name, target, source, status in rows:
+        print(f"{name:<{widths[0]}} {target:<{widths[1]}} {source:<{widths[2]}} {status}")
     return EXIT_OK

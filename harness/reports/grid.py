@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 from tensorparity.backends.neutral import STORAGE
 from tensorparity.harness import results as outcomes
-from tensorparity.harness.report import _SEVERITY, LEGEND, SYMBOLS
+from tensorparity.harness.report import LEGEND, SEVERITY, SYMBOLS
 from tensorparity.harness.results import Result
 
-__all__ = ["LEGEND", "SYMBOLS", "Cell", "Coverage", "Grid", "coverage", "dtype_order", "grid", "worst"]
+__all__ = ["LEGEND", "SYMBOLS", "Cell", "Coverage", "Grid", "coverage", "dtype_label", "dtype_order", "grid", "worst"]
 
 NAMES = {
     outcomes.PASS: "pass",
@@ -24,6 +24,7 @@ NAMES = {
     outcomes.XFAIL: "xfail",
     outcomes.XPASS: "xpass",
     outcomes.MISMATCH: "mismatch",
+    outcomes.WRONG_EXCEPTION: "wrong exception",
     outcomes.ERROR: "error",
     outcomes.TIMEOUT: "timeout",
     outcomes.CRASH: "crash",
@@ -33,8 +34,20 @@ CONFORMANT = frozenset({outcomes.PASS, outcomes.RAISES_AS_TORCH})
 LISTING = tuple(outcomes.OUTCOMES)
 
 
+# Column labels that are not dtype names, and what they mean.
+DTYPE_LABELS = {"none": "no dtype"}
+DTYPE_NOTES = {
+    "none": "no dtype: cases with no tensor to take a dtype from, such as cat([]) or exp(2.0), both of which torch refuses",
+}
+
+
+def dtype_label(dtype: str) -> str:
+    """A column's label: the dtype's name, or what a label outside the dtype table stands for."""
+    return DTYPE_LABELS.get(dtype, dtype)
+
+
 def worst(found: Counter | list[str]) -> str:
-    return max(found, key=_SEVERITY.index)
+    return max(found, key=SEVERITY.index)
 
 
 def dtype_order(dtypes: set[str] | list[str]) -> list[str]:

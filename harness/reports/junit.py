@@ -3,7 +3,7 @@
 A testsuite per backend; each testcase has classname = op and
 name = case-dtype-backend. Outcomes map as CI systems expect:
   pass, raises_as_torch      passed (no child element)
-  mismatch, xpass            <failure type="...">
+  mismatch, wrong_exception, xpass  <failure type="...">
   error, timeout, crash      <error type="...">
   not_implemented, xfail     <skipped> (a gap or a known failure, not news)
 """
@@ -19,7 +19,7 @@ from tensorparity.harness.reports.merge import Merged
 from tensorparity.harness.reports.repro import reproduce
 from tensorparity.harness.results import Result
 
-FAILURE = frozenset({outcomes.MISMATCH, outcomes.XPASS})
+FAILURE = frozenset({outcomes.MISMATCH, outcomes.WRONG_EXCEPTION, outcomes.XPASS})
 ERROR = frozenset({outcomes.ERROR, outcomes.TIMEOUT, outcomes.CRASH})
 SKIPPED = frozenset({outcomes.NOT_IMPLEMENTED, outcomes.XFAIL})
 

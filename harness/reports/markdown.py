@@ -1,4 +1,4 @@
-"""The merged conformance report as Markdown: the same matrix, as tables.
+"""The merged conformance report as Markdown, failures first: the same sections as the HTML page.
 
 Identifiers and messages go in code spans; text is escaped so that a message
 cannot break a table or inject HTML into a rendered page.
@@ -10,7 +10,20 @@ import html
 import re
 
 from tensorparity.harness import results as outcomes
-from tensorparity.harness.reports.grid import LEGEND, LISTING, NAMES, SYMBOLS, by_backend, coverage, dtype_order, grid
+from tensorparity.harness.baseline import Changes
+from tensorparity.harness.reports.failures import backend_order, failures
+from tensorparity.harness.reports.grid import (
+    DTYPE_NOTES,
+    LEGEND,
+    LISTING,
+    NAMES,
+    SYMBOLS,
+    by_backend,
+    coverage,
+    dtype_label,
+    dtype_order,
+    grid,
+)
 from tensorparity.harness.reports.merge import Merged
 from tensorparity.harness.reports.repro import reproduce
 
@@ -46,10 +59,85 @@ def text(value: object) -> str:
 
 
 def render(merged: Merged, title: str = "tensorparity conformance report") -> str:
+    """The report as Markdown, failures first: what failed, coverage, the matrices, the failures by group, the files."""
     grouped = by_backend(merged.results)
+    grouped = {b: grouped[b] for b in backend_order(grouped)}
+    found = failures(grouped)
     dtypes = dtype_order({r.dtype for r in merged.results})
     spec_root = merged.spec_root()
+    total = sum(b.failures for b in found)
     lines = [f"# {text(title)}", ""]
+    if total:
+        failing = ", ".join(f"{text(b.backend)} ({b.failures})" for b in found if b.failures)
+        lines += [f"**FAIL**: {total} failure{'s' if total != 1 else ''} in {failing}.", ""]
+    else:
+        lines += ["**ok**: every backend is conformant.", ""]
+    lines += ["## What failed", ""]
+    for b in found:
+        if not b.failures:
+            lines.append(f"- **{text(b.backend)}** ok: 0 failures ({b.passing}/{len(b.results)} cases pass)")
+            continue
+        lines.append(f"- **{text(b.backend)}** FAIL: {b.failures} failure{'s' if b.failures != 1 else ''} in {len(b.ops)} op(s)")
+        for op in sorted(b.ops, key=lambda o: (-len(o.results), o.op)):
+            kinds = ", ".join(f"{n} {NAMES[k]}" for k, n in op.kinds)
+            lines.append(f"  - {code(op.op)}: {len(op.results)} ({kinds}): {code(_short(op.groups[0].label))}")
+    lines.append("")
+    lines += ["## Coverage", "", "| backend | verdict | version | cases | passing | not implemented | failing | outcomes |"]
+    lines.append("|---|---|---|---:|---:|---:|---:|---|")
+    for backend, results in grouped.items():
+        cov = coverage(results)
+        counts = ", ".join(f"{cov.counts[o]} {NAMES[o]}" for o in LISTING if cov.counts[o])
+        lines.append(
+            f"| {code(backend, cell=True)} | {'ok' if cov.conformant else '**FAIL**'} | {code(_version(merged, backend), cell=True)} "
+            f"| {cov.total} | {cov.passing} ({cov.percent(cov.passing):.1f}%) "
+            f"| {cov.not_implemented} ({cov.percent(cov.not_implemented):.1f}%) | {cov.failing} | {counts} |"
+        )
+    lines += ["", "*passing*: pass, or raises where torch raises; *not implemented* is a gap, not a failure.", ""]
+    lines += [
+        "## Matrix",
+        "",
+        f"Each cell: the worst outcome of the op's cases in that dtype ({text(LEGEND)}); blank: no case.",
+        "",
+    ]
+    notes = []
+    for backend, results in grouped.items():
+        g = grid(backend, results, dtypes)
+        columns = [d for d in dtypes if any(g.cell(op, d) for op in g.ops)]
+        notes += [d for d in columns if d in DTYPE_NOTES and d not in notes]
+        lines += [f"### {text(backend)}", ""]
+        lines.append("| op | " + " | ".join(text(dtype_label(d)) for d in columns) + " |")
+        lines.append("|---|" + "|".join(":---:" for _ in columns) + "|")
+        for op in g.ops:
+            cells = []
+            for d in columns:
+                cell = g.cell(op, d)
+                symbol = SYMBOLS[cell.outcome] if cell else ""
+                cells.append(f"**{text(symbol)}**" if cell and cell.outcome in outcomes.FAILING else text(symbol))
+            lines.append(f"| {code(op, cell=True)} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += [f"*{text(DTYPE_NOTES[d])}*." for d in notes] + ([""] if notes else [])
+    lines += ["## Failures", ""]
+    for b in found:
+        lines += [f"### {text(b.backend)}: {b.failures} failure{'s' if b.failures != 1 else ''}", ""]
+        for op in b.ops:
+            kinds = ", ".join(f"{n} {NAMES[k]}" for k, n in op.kinds)
+            command = reproduce(op.results[0], spec_root).command
+            lines += [f"#### {code(op.op)}: {len(op.results)} ({kinds})", "", f"Rerun {code(command)}.", ""]
+            for group in op.groups:
+                where = ", ".join(text(dtype_label(d)) + (f" ({n})" if n > 1 else "") for d, n in group.dtypes)
+                variants = f" (and {group.variants} similar)" if group.variants else ""
+                lines.append(
+                    f"- **{len(group.results)} \u00d7 {NAMES[group.outcome]}** {code(_short(group.label))}{variants}: {where}"
+                )
+                for result in group.results:
+                    location = reproduce(result, spec_root).location
+                    detail = "" if result.message == group.messages.most_common(1)[0][0] else f": {code(_short(result.message))}"
+                    lines.append(f"  - {code(f'{result.op}[{result.case}, {result.dtype}]')} in {code(location)}{detail}")
+            lines.append("")
+        if not b.failures:
+            lines += ["0 failures.", ""]
+    if not total:
+        lines += ["No failures: every backend is conformant.", ""]
     lines += [
         "## Results files",
         "",
@@ -64,53 +152,44 @@ def render(merged: Merged, title: str = "tensorparity conformance report") -> st
             f"| {text(backends)} | {source.count} | {source.kept} |"
         )
     lines += ["", "A later file's result for the same op, case, dtype and backend replaces an earlier one.", ""]
-    lines += ["## Coverage", "", "| backend | verdict | cases | decided | passing | not implemented | failing | outcomes |"]
-    lines.append("|---|---|---:|---:|---:|---:|---:|---|")
-    for backend, results in grouped.items():
-        cov = coverage(results)
-        counts = ", ".join(f"{cov.counts[o]} {NAMES[o]}" for o in LISTING if cov.counts[o])
-        lines.append(
-            f"| {code(backend, cell=True)} | {'ok' if cov.conformant else '**FAIL**'} | {cov.total} "
-            f"| {cov.decided} ({cov.percent(cov.decided):.1f}%) | {cov.passing} ({cov.percent(cov.passing):.1f}%) "
-            f"| {cov.not_implemented} ({cov.percent(cov.not_implemented):.1f}%) | {cov.failing} | {counts} |"
-        )
-    lines += ["", "*decided*: all but not implemented; *passing*: pass, or raises where torch raises.", ""]
-    lines += [
-        "## Matrix",
+    return "\n".join(lines)
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= SHORT else message[: SHORT - 1] + "\u2026"
+
+
+def _version(merged: Merged, backend: str) -> str:
+    for source in reversed(merged.sources):
+        version = (source.versions.get("backends") or {}).get(backend)
+        if version:
+            return str(version)
+    return "-"
+
+
+def changes(found: Changes) -> str:
+    """The "Changes" section against a baseline (``report --baseline``): per op, the regressions,
+    fixed and still failing counts, then every regression and every fix by name."""
+    lines = [
+        "## Changes",
         "",
-        f"Each cell: the worst outcome of the op's cases in that dtype ({text(LEGEND)}); blank: no case.",
+        f"Against {code(found.baseline)}: {len(found.regressions)} regressions, {len(found.fixed)} fixed, "
+        f"{len(found.still_failing)} still failing.",
         "",
     ]
-    for backend, results in grouped.items():
-        g = grid(backend, results, dtypes)
-        columns = [d for d in dtypes if any(g.cell(op, d) for op in g.ops)]
-        lines += [f"### {text(backend)}", ""]
-        lines.append("| op | " + " | ".join(columns) + " |")
-        lines.append("|---|" + "|".join(":---:" for _ in columns) + "|")
-        for op in g.ops:
-            cells = []
-            for d in columns:
-                cell = g.cell(op, d)
-                symbol = SYMBOLS[cell.outcome] if cell else ""
-                cells.append(f"**{text(symbol)}**" if cell and cell.outcome in outcomes.FAILING else text(symbol))
-            lines.append(f"| {code(op, cell=True)} | " + " | ".join(cells) + " |")
+    by_op = found.by_op()
+    if by_op:
+        lines += ["| op | regressions | fixed | still failing |", "| --- | ---: | ---: | ---: |"]
+        for op, groups in by_op.items():
+            counts = " | ".join(str(len(groups[k])) for k in ("regressions", "fixed", "still_failing"))
+            lines.append(f"| {code(op, cell=True)} | {counts} |")
         lines.append("")
-    lines += ["## Failures", ""]
-    failed_any = False
-    for backend, results in grouped.items():
-        failed = [r for r in results if r.failed]
-        if not failed:
-            continue
-        failed_any = True
-        lines += [f"### {text(backend)}: {len(failed)} failure{'s' if len(failed) != 1 else ''}", ""]
-        for result in failed:
-            repro = reproduce(result, spec_root)
-            message = result.message if len(result.message) <= SHORT else result.message[: SHORT - 1] + "\u2026"
-            lines.append(
-                f"- **{NAMES[result.outcome]}** {code(f'{result.op}[{result.case}, {result.dtype}]')}: {code(message)}  \n"
-                f"  rerun {code(repro.command)}; case {code(repro.case)} in {code(repro.location)}"
-            )
-        lines.append("")
-    if not failed_any:
-        lines += ["No failures: every backend is conformant.", ""]
-    return "\n".join(lines)
+    for result in found.regressions:
+        lines.append(
+            f"- **regression** {code(f'{result.op}[{result.case}, {result.dtype}] {result.backend}')}: {code(result.message)}"
+        )
+    for result in found.fixed:
+        lines.append(
+            f"- **fixed** {code(f'{result.op}[{result.case}, {result.dtype}] {result.backend}')}: now {text(result.outcome)}"
+        )
+    return "\n".join(lines) + "\n"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from tensorparity.backends.registry import known_backends
 from tensorparity.harness.results import Result
 from tensorparity.harness.spec import DEFAULT_SPEC
 
@@ -31,6 +32,9 @@ def reproduce(result: Result, spec_root: str | None = None) -> Repro:
         note = f"backend {result.backend!r} is not registered here: pass its module:Class to --backend"
     line = case_line(str(root / "ops" / f"{result.op}.yaml"), result.case)
     location = f"spec/ops/{result.op}.yaml" + (f":{line}" if line else "")
+    exact = (result.details or {}).get("reproduce")  # the run's own: module:Class, --case, --dtype
+    if exact:
+        return Repro(exact, location, result.case, None)
     return Repro(shlex.join(command), location, result.case, note)
 
 
@@ -43,8 +47,6 @@ def _resolved(path: Path) -> Path:
 
 @lru_cache(maxsize=1)
 def _registered() -> frozenset[str]:
-    from tensorparity.backends.registry import known_backends
-
     return frozenset(known_backends())
 
 

@@ -13,6 +13,7 @@ import os
 
 import pytest
 from tensorparity.backends.registry import load_backend
+from tensorparity.harness import divergences
 from tensorparity.harness.cases import expand
 from tensorparity.harness.runner import run_case
 from tensorparity.harness.spec import load_spec
@@ -20,6 +21,7 @@ from tensorparity.harness.spec import load_spec
 _NAMES = os.environ.get("TENSORPARITY_BACKENDS", "numpy,python").split(",")
 _BACKENDS = [load_backend(name.strip()) for name in _NAMES if name.strip()]
 _CASES = expand(load_spec())
+_DECLARED = {backend.name: divergences.for_backend(backend) for backend in _BACKENDS}  # <ClassName>.divergences.yaml
 _PARAMS = [pytest.param(case, backend, id=f"{case.id}-{backend.name}") for backend in _BACKENDS for case in _CASES]
 
 
@@ -28,7 +30,7 @@ def test_conformance(case, backend):
     reason = backend.unavailable_reason()
     if reason:
         pytest.skip(f"{backend.name} unavailable: {reason}")
-    result = run_case(backend, case)
+    result = divergences.xfail_one(run_case(backend, case), _DECLARED[backend.name])
     if result.outcome == "not_implemented":
         pytest.skip(f"{backend.name}: not implemented: {result.message}")
     if result.outcome == "xfail":

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 from tensorparity.harness.cli import main
 from tensorparity.harness.spec import load_spec
+
+import tensorparity
 
 RESULT_FIELDS = {
     "op",
@@ -22,6 +25,8 @@ RESULT_FIELDS = {
     "section",
     "backend_version",
     "traceback",
+    "kind",
+    "details",
 }
 
 
@@ -33,8 +38,9 @@ def test_run_default_backend_is_numpy(capsys):
 
 
 def test_run_wrong_backend_exits_1_and_names_the_case(capsys):
-    assert main(["run", "--op", "div", "--backend", "wrong_backends:WrongDtypeDiv", "--no-matrix"]) == 1
+    assert main(["run", "--op", "div", "--backend", "wrong_backends:WrongDtypeDiv", "--no-matrix", "--failures", "all"]) == 1
     out = capsys.readouterr().out
+    assert "  FAIL div: 123 cases, wrong dtype: " in out  # the grouped summary: one line per op x kind
     assert "FAIL div[seed_3_6, float32] wrong_dtype_div: mismatch: dtype float64, expected float32" in out
 
 
@@ -110,9 +116,70 @@ def test_backends_lists_builtins(capsys):
     assert "numpy" in out and "tensorparity.backends.numpy_backend:NumpyBackend" in out and "available" in out
 
 
+def test_backends_has_a_header_row_over_its_columns(capsys):
+    assert main(["backends"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split() == ["name", "module:Class", "source", "status"]
+    numpy_row = next(row for row in rows if row.startswith("numpy "))
+    for column, value in (("module:Class", "tensorparity.backends."), ("source", "built-in"), ("status", "available")):
+        assert header.index(column) == numpy_row.index(value)
+
+
+def test_version_prints_the_package_version_and_exits_0():
+    completed = subprocess.run([sys.executable, "-m", "tensorparity", "--version"], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == f"tensorparity {tensorparity.__version__}\n"
+    assert re.fullmatch(r"tensorparity \d+\.\d+\.\d+\S*\n", completed.stdout)
+
+
 def test_python_dash_m_harness():
     completed = subprocess.run(
         [sys.executable, "-m", "tensorparity", "run", "--op", "numel", "--no-matrix"], capture_output=True, text=True
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("numpy: ")
+
+
+# --- --backend module:Class from the current directory -------------------------
+
+MYMODULE = """\
+from tensorparity.backends.numpy_backend import NumpyBackend
+
+
+class MyBackend(NumpyBackend):
+    name = "mine"
+"""
+
+
+def test_backend_module_in_the_current_directory_is_found_as_python_dash_m_would(tmp_path):
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "mymodule.py").write_text(MYMODULE)
+    # a launcher elsewhere, as the installed `tensorparity` script: sys.path[0] is its folder, not the cwd
+    launcher = tmp_path / "bin" / "tensorparity_launcher.py"
+    launcher.parent.mkdir()
+    launcher.write_text("import sys\n\nfrom tensorparity.harness.cli import main\n\nsys.exit(main())\n")
+    for flags in (["--timeout", "0"], ["--jobs", "2"]):  # in this process, and in worker processes
+        completed = subprocess.run(
+            [sys.executable, str(launcher), "run", "--backend", "mymodule:MyBackend", "--op", "add", "--no-matrix", *flags],
+            cwd=here,
+            capture_output=True,
+            text=True,
+        )
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stdout.startswith("mine: ") and "[ok]" in completed.stdout
+
+
+def test_a_fork_server_started_earlier_gives_workers_the_current_directory_module(tmp_path, monkeypatch, capsys):
+    from tensorparity.harness import workers
+
+    workers.prestart()  # a fork server (where there is one) started before the module's folder was on the path
+    (tmp_path / "mymodule_in_workers.py").write_text(MYMODULE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # restored afterwards: the run puts the cwd in front
+    monkeypatch.delitem(sys.modules, "mymodule_in_workers", raising=False)
+    try:
+        assert main(["run", "--backend", "mymodule_in_workers:MyBackend", "--op", "add", "--no-matrix", "--timeout", "60"]) == 0
+    finally:
+        sys.modules.pop("mymodule_in_workers", None)
+    assert capsys.readouterr().out.startswith("mine: ")

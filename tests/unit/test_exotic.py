@@ -95,3 +95,50 @@ def test_a_strided_quint4x2_cannot_be_read(numpy_backend):
 def test_quantize_clamps_and_rounds_half_to_even():
     like = exotic.Exotic(np.zeros(1, dtype=np.uint8), "quint4x2", 0.5, 1)
     assert exotic.quantize(np, np.array([-3.0, 0.25, 0.75, 100.0]), like).carrier.tolist() == [0, 2, 2, 15]
+
+
+def test_every_op_method_is_lifted_in_the_class_body():
+    from tensorparity.backends.array_module import ArrayModuleBackend
+
+    for op in OP_IDS:
+        if op != "grad":
+            assert getattr(getattr(ArrayModuleBackend, op), "lifted_op", None) == op, op
+    with pytest.raises(ValueError):
+        exotic.lifted(lambda self: None)  # not an op id
+
+
+def test_a_lifted_call_leaves_no_state_behind(numpy_backend):
+    with pytest.raises(RuntimeError, match='"mm" not implemented for ComplexHalf'):
+        run(numpy_backend, "mm", c32([[1j]]), c32([[1j]]))
+    exotic.reach_kernel()  # the missing kernel was the call's alone
+    assert exotic.round_product(1.5) == 1.5
+    assert not {"_missing_kernel", "_round_intermediate"} & set(vars(numpy_backend))
+    assert run(numpy_backend, "add", c32([1 + 1j]), c32([2j]), alpha=3).dtype == "complex32"
+    assert exotic.round_product(1.5) == 1.5
+
+
+def test_missing_kernels_do_not_leak_across_threads():
+    import threading
+
+    seen: list[object] = []
+    started, finish = threading.Event(), threading.Event()
+
+    class Waiting(NumpyBackend):
+        @exotic.lifted
+        def mm(self, input, mat2):  # complex32 mm: a KERNEL rule runs this with its missing kernel set
+            started.set()
+            finish.wait(5)
+            with pytest.raises(RuntimeError, match='"mm" not implemented for ComplexHalf'):
+                exotic.reach_kernel()
+            return np.zeros((1, 1), dtype=np.complex64)
+
+    backend = Waiting()
+    worker = threading.Thread(target=lambda: seen.append(run(backend, "mm", c32([[1j]]), c32([[1j]]))))
+    worker.start()
+    started.wait(5)
+    try:
+        exotic.reach_kernel()  # this thread is not inside the lifted call
+    finally:
+        finish.set()
+        worker.join(5)
+    assert len(seen) == 1 and seen[0].dtype == "complex32"

@@ -15,9 +15,9 @@ def tolerance(dtype):
 
 
 def tensor(values, dtype):
-    from tensorparity.harness.values import _neutral
+    from tensorparity.harness.values import neutral_tensor
 
-    return _neutral(np.array(values), dtype, {}, "")
+    return neutral_tensor(np.array(values), dtype, {}, "")
 
 
 def test_equal_tensors_pass():

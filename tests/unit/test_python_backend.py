@@ -14,7 +14,7 @@ from pathlib import Path
 import ml_dtypes
 import numpy as np
 import pytest
-from tensorparity.backends import pymath, pytensor
+from tensorparity.backends import pyelementwise, pyfactories, pylayout, pylinalg, pymath, pyreduce, pytensor
 from tensorparity.backends.base import UnsupportedDtype
 from tensorparity.backends.neutral import STORAGE, Graph, NeutralTensor, Ref, Step
 from tensorparity.backends.pytensor import PyTensor, round_bfloat16, round_float16, round_float32
@@ -204,7 +204,19 @@ def test_grad_works_on_its_tensors():
 
 
 # --- no NumPy in the compute path ---------------------------------------------------------
-COMPUTE_MODULES = [ROOT / "backends" / name for name in ("pytensor.py", "pymath.py", "python_backend.py")]
+COMPUTE_MODULES = [
+    ROOT / "backends" / name
+    for name in (
+        "pytensor.py",
+        "pymath.py",
+        "python_backend.py",
+        "pyelementwise.py",
+        "pylinalg.py",
+        "pylayout.py",
+        "pyreduce.py",
+        "pyfactories.py",
+    )
+]
 CONVERSION = {"tensor_from_neutral", "tensor_to_neutral"}
 
 
@@ -312,4 +324,5 @@ def test_the_trace_would_see_numpy():
 
 def test_no_numpy_import_in_helper_modules():
     assert not any(name.startswith("numpy") for name in vars(pytensor)), "pytensor must not bind numpy"
-    assert not any(name.startswith("numpy") or name == "np" for name in vars(pymath))
+    for module in (pymath, pyelementwise, pylinalg, pylayout, pyreduce, pyfactories):
+        assert not any(name.startswith("numpy") or name == "np" for name in vars(module)), module.__name__

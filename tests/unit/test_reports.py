@@ -206,7 +206,7 @@ def test_docs_writes_a_page_per_op_and_an_index(spec, runs, tmp_path, capsys):
     assert (out / "dtypes.html").exists()
     add = (out / "add.html").read_text()
     assert "torch.add(input, other, *, alpha=1)" in add
-    assert "The seed's examples" in add and "seed_3_1" in add
+    assert "Examples (1)" in add and "the source text" in add and "seed_3_1" in add  # the source text's examples
     assert "tensor([[ 6,  8],\n        [10, 12]], dtype=torch.int64)" in add  # torch's recorded output
     assert "agrees with torch" in add
     assert 'id="heat-' not in add and "numpy <span" in add and "torch <span" in add  # each backend's status

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from tensorparity.harness import divergences
 from tensorparity.harness.cases import expand
 from tensorparity.harness.runner import run
-from wrong_backends import ListAdd, MissingOps, OneElementOffAdd, RaisingExp, SilentDet, WrongDtypeDiv
+from wrong_backends import LibraryNotImplemented, ListAdd, MissingOps, OneElementOffAdd, RaisingExp, SilentDet, WrongDtypeDiv
 
 
 def _failures(spec, backend, op):
@@ -40,10 +41,15 @@ def test_missing_raise_is_caught(spec):
 
 
 def test_raising_where_torch_computes_is_an_error(spec):
-    failures, _ = _failures(spec, RaisingExp(), "exp")
-    assert failures and all(r.outcome == "error" for r in failures)
-    assert "raised ValueError: exp is broken" in failures[0].message
-    assert "Traceback" in failures[0].traceback
+    failures, results = _failures(spec, RaisingExp(), "exp")
+    computes = [r for r in failures if r.kind == "raises_where_torch_computes"]
+    assert computes and all(r.outcome == "error" for r in computes)
+    assert "raised ValueError: exp is broken" in computes[0].message
+    assert "Traceback" in computes[0].traceback
+    # where torch raises RuntimeError, a ValueError is the wrong exception: a failure too
+    wrong = [r for r in failures if r.outcome == "wrong_exception"]
+    assert wrong and all(r.kind == "wrong_exception" for r in wrong)
+    assert {r.outcome for r in failures} == {"error", "wrong_exception"}
 
 
 def test_missing_ops_are_not_implemented_not_failures(spec):
@@ -51,9 +57,19 @@ def test_missing_ops_are_not_implemented_not_failures(spec):
     assert not any(r.failed for r in results)
     # a missing method is a gap everywhere, even where torch raises
     assert {r.outcome for r in results if r.op == "det"} == {"not_implemented"}
-    # a stub raising NotImplementedError is a gap, except where torch itself raises NotImplementedError (bool mm)
+    # a stub raising NotImplementedOp is a gap, even where torch itself raises NotImplementedError (bool mm)
     mm = {r.dtype: r.outcome for r in results if r.op == "mm"}
-    assert mm["float32"] == "not_implemented" and mm["bool"] == "raises_as_torch"
+    assert mm["float32"] == "not_implemented" and mm["bool"] == "not_implemented"
+
+
+def test_bare_not_implemented_error_from_a_library_is_an_error(spec):
+    """Only a missing method, NotImplementedOp and UnsupportedDtype mean "not implemented"."""
+    results = run(expand(spec, ["mm"]), [LibraryNotImplemented()])
+    mm = {r.dtype: r for r in results}
+    assert mm["float32"].outcome == "error" and mm["float32"].kind == "raises_where_torch_computes"
+    assert "raised NotImplementedError: no BLAS for this" in mm["float32"].message
+    # torch raises NotImplementedError for bool mm: the same class, so it raises as torch
+    assert mm["bool"].outcome == "raises_as_torch"
 
 
 def test_list_instead_of_tensor_is_a_mismatch(spec):
@@ -67,6 +83,8 @@ def test_list_instead_of_tensor_is_a_mismatch(spec):
 def test_wrong_backend_fails_only_its_op(spec, backend):
     """Every other op still passes: the failure points at the broken op alone."""
     results = run(expand(spec, ["add", "div", "det", "cat"]), [backend])
+    # it inherits the NumPy backend's code, and its declared divergences (NumpyBackend.divergences.yaml)
+    results = divergences.apply(results, {backend.name: divergences.for_backend(backend)}).results
     assert {r.op for r in results if r.failed} == {
         {"wrong_dtype_div": "div", "one_off_add": "add", "silent_det": "det"}[backend.name]
     }

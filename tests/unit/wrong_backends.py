@@ -13,6 +13,7 @@ import sys
 import time
 
 import numpy as np
+from tensorparity.backends.base import NotImplementedOp
 from tensorparity.backends.neutral import NeutralTensor
 from tensorparity.backends.numpy_backend import NumpyBackend
 
@@ -63,7 +64,16 @@ class MissingOps(NumpyBackend):
     det = None  # type: ignore[assignment]
 
     def mm(self, input, mat2):
-        raise NotImplementedError("mm is not written yet")
+        raise NotImplementedOp("mm is not written yet")
+
+
+class LibraryNotImplemented(NumpyBackend):
+    """mm calls a library that raises a bare NotImplementedError: an error, not a gap."""
+
+    name = "library_not_implemented"
+
+    def mm(self, input, mat2):
+        raise NotImplementedError("no BLAS for this")
 
 
 class ListAdd(NumpyBackend):

@@ -1,8 +1,8 @@
 """How fast the suite runs in worker processes, one and two side by side.
 
-A script, not an asv benchmark (asv imports it and finds nothing to time):
+A script (the asv suite is benchmarks/):
 
-    python benchmarks/parallel_speed.py [--backend NAME]... [--repeat R] [--spec PATH] [--no-cli]
+    python tools/parallel_speed.py [--backend NAME]... [--repeat R] [--spec PATH] [--no-cli]
 
 The whole suite (every case of the spec on each backend, numpy and torch by
 default) runs through ``harness.runner.run`` three ways: in this process (no
@@ -28,6 +28,12 @@ import sys
 import time
 import warnings
 from pathlib import Path
+
+from tensorparity.backends.registry import load_backend
+from tensorparity.harness import workers
+from tensorparity.harness.cases import expand
+from tensorparity.harness.runner import run, run_case
+from tensorparity.harness.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,14 +64,8 @@ def _best(run, repeat: int, pids: list[int] | tuple = ()) -> tuple[float, float,
 
 
 def measure_runner(backend_names: list[str], repeat: int, spec_path: str | None) -> dict[str, tuple[float, float, float]]:
-    from tensorparity.backends.registry import load_backend
-    from tensorparity.harness import workers
-    from tensorparity.harness.cases import expand
-    from tensorparity.harness.runner import run
-    from tensorparity.harness.spec import load_spec
-
     backends = [load_backend(name) for name in backend_names]
-    workers.prestart(backends)
+    workers.prestart(backends, run_case)
     cases = expand(load_spec(spec_path))
     total = len(cases) * len(backends)
     for backend in backends:
@@ -76,10 +76,10 @@ def measure_runner(backend_names: list[str], repeat: int, spec_path: str | None)
     run(cases, backends)  # warm-up
     times["in-process"] = _best(lambda: run(cases, backends), repeat)
     for jobs in (1, 2):
-        with workers.WorkerPool(backends, jobs=jobs, timeout=10.0).start() as pool:
+        with workers.WorkerPool(backends, jobs=jobs, timeout=10.0, run_case=run_case).start() as pool:
             first = run(cases, backends, pool=pool)  # warm-up: each worker imports and makes its first calls
             assert len(first) == total
-            pids = [worker.process.pid for worker in pool._slots if worker is not None]
+            pids = pool.pids()
             times[f"{jobs} worker{'s' if jobs > 1 else ''}"] = _best(
                 lambda pool=pool: run(cases, backends, pool=pool), repeat, pids
             )
@@ -111,7 +111,6 @@ def main() -> None:
     args = parser.parse_args()
     names = args.backend or ["numpy", "torch"]
     warnings.simplefilter("ignore")
-    sys.path.insert(0, str(ROOT))
 
     times = measure_runner(names, args.repeat, args.spec)
     total = times.pop("cases")[0]

@@ -1,8 +1,8 @@
 """What the NumPy backend's torch-semantics layer costs over the plain NumPy call.
 
-A script, not an asv benchmark (asv imports it and finds nothing to time):
+A script (the asv suite is benchmarks/):
 
-    python benchmarks/numpy_overhead.py [--size N]... [--op PATTERN]... [--repeat R]
+    python tools/numpy_overhead.py [--size N]... [--op PATTERN]... [--repeat R]
 
 For each op it times, on the spec's benchmark inputs (harness/bench.py), the
 backend method (``NumpyBackend().add(a, b)``: validation, torch's type promotion,
@@ -24,6 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from tensorparity.backends.numpy_backend import NumpyBackend
+from tensorparity.harness import bench
 
 # op id -> the plain NumPy call on the backend's (already converted) arguments: the
 # obvious call a NumPy user would write for what the op computes on the bench inputs.
@@ -59,9 +61,6 @@ PLAIN: dict[str, Callable[..., Any]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tensorparity.backends.numpy_backend import NumpyBackend
-    from tensorparity.harness import bench
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", action="append", help="elements per input (default: 4 and 1000000)")
     parser.add_argument("--op", action="append", metavar="PATTERN", help="glob over op ids")

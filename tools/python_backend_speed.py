@@ -1,6 +1,6 @@
 """How fast the pure-Python backend computes, against idiomatic pure-Python kernels doing the same work.
 
-Run: ``python benchmarks/python_backend_speed.py`` (options: ``--repeat``, ``--seed``).
+Run: ``python tools/python_backend_speed.py`` (options: ``--repeat``, ``--seed``).
 
 Only compute is timed: the backend's tensors are built directly as ``PyTensor``s, so
 conversion to and from the harness's neutral NumPy values is left out. Each figure is
@@ -20,12 +20,9 @@ import statistics
 import sys
 import timeit
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tensorparity.backends.pytensor import PyTensor  # noqa: E402
-from tensorparity.backends.python_backend import PythonBackend  # noqa: E402
+from tensorparity.backends.pytensor import PyTensor
+from tensorparity.backends.python_backend import PythonBackend
 
 
 # --- idiomatic kernels: what a careful Python programmer writes --------------------
