@@ -138,6 +138,7 @@ class ElementwiseOps(ArrayModuleBase):
 
     @exotic.lifted
     def exp(self, input: Any) -> Any:
+        checks.check_tensor_argument("exp", "input", 1, input, self._is_tensor(input))
         dtype = self._name(input)
         if promotion.is_integral(dtype):
             dtype = promotion.DEFAULT_FLOAT

@@ -106,7 +106,7 @@ def to_neutral(tensor: Exotic, to_host: Callable[[Any], np.ndarray]) -> NeutralT
     if tensor.dtype in PAIRED:
         return NeutralTensor(np.stack([carrier.real, carrier.imag], axis=-1).astype(np.float16), tensor.dtype)
     if tensor.dtype == "quint4x2" and not _contiguous(carrier):
-        raise RuntimeError("\"copy_kernel\" not implemented for 'QUInt4x2'")  # torch cannot read a strided quint4x2
+        raise NotImplementedError("\"copy_kernel\" not implemented for 'QUInt4x2'")  # torch cannot read a strided quint4x2
     return NeutralTensor(np.array(carrier), tensor.dtype, tensor.scale, tensor.zero_point)
 
 
@@ -144,7 +144,7 @@ def dequantize(xp: Any, tensor: Exotic) -> Any:
     carrier = tensor.carrier
     if tensor.dtype == "quint4x2":
         if not _contiguous(carrier):
-            raise RuntimeError("\"copy_kernel\" not implemented for 'QUInt4x2'")
+            raise NotImplementedError("\"copy_kernel\" not implemented for 'QUInt4x2'")
         carrier = carrier.reshape(carrier.shape or (1,))
     difference = carrier.astype(np.int32) - np.int32(tensor.zero_point)
     return difference.astype(np.float32) * np.float32(tensor.scale)
@@ -170,7 +170,7 @@ def reach_kernel() -> None:
     rule runs it for a dtype torch has no kernel for; nothing otherwise."""
     missing = _MISSING_KERNEL.get()
     if missing:
-        raise RuntimeError(missing)
+        raise NotImplementedError(missing)
 
 
 def round_product(product: Any) -> Any:
@@ -203,7 +203,7 @@ def lift(op: str, method: Callable[..., Any]) -> Callable[..., Any]:
         key = f"pad.{args[2] if len(args) > 2 else kwargs.get('mode', 'constant')}" if op == "pad" else op
         rules = {SUPPORT[dtype].get(key) for dtype in dtypes}
         if None in rules or len(rules) > 1:
-            raise RuntimeError(_not_implemented(key, dtypes))
+            raise NotImplementedError(_not_implemented(key, dtypes))
         return _RULES[rules.pop()](backend, Call(op, method, args, kwargs))
 
     lifted.lifted_op = op  # type: ignore[attr-defined]  # what tests check every op has
@@ -358,7 +358,7 @@ def _dequantized(backend: Any, call: Call) -> Any:
 def _requantized(backend: Any, call: Call) -> Any:
     first = call.tensors(backend)[0]
     if not all(isinstance(t, Exotic) and t.dtype == first.dtype for t in call.tensors(backend)):
-        raise RuntimeError(f"{call.op}: every tensor must be quantized as {first.dtype}, as torch's quantized {call.op} requires")
+        raise NotImplementedError(f"{call.op}: every tensor must be quantized as {first.dtype}, as torch's quantized {call.op} requires")
     result = call.run(backend, lambda t: dequantize(backend.xp, t))
     return _wrap(backend, result, lambda array: quantize(backend.xp, array, first))
 

@@ -258,6 +258,7 @@ def _float_power(values: list, exponent: Any, dtype: str) -> list:
 
 
 def exp(input: PyTensor) -> PyTensor:
+    checks.check_tensor_argument("exp", "input", 1, input, isinstance(input, PyTensor))
     dtype = promotion.DEFAULT_FLOAT if promotion.is_integral(input.dtype) else input.dtype
     values = cast(input.values(), input.dtype, dtype)
     if dtype in COMPLEXES:

@@ -11,6 +11,7 @@ import re
 import textwrap
 from pathlib import Path
 
+from tensorparity.backends.registry import BUILTIN
 from tensorparity.harness.spec import OpSpec, Param, Spec
 
 PYPROJECT = """\
@@ -168,6 +169,8 @@ def class_name(name: str) -> str:
 def check_name(name: str) -> None:
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
         raise ValueError(f"backend name {name!r} must be lowercase letters, digits and _ (a Python identifier)")
+    if name in BUILTIN:  # the built-in would shadow the plugin: `run --backend NAME` would never reach it
+        raise ValueError(f"backend name {name!r} is a built-in backend's; choose another name")
 
 
 def _parameter(param: Param) -> str:

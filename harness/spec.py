@@ -157,6 +157,10 @@ def _schema(root: Path, name: str) -> dict:
 
 
 def _validate(document: Any, schema: dict, path: Path) -> None:
+    if document is None:
+        raise SpecError(path, "the file is empty")
+    if not isinstance(document, dict):
+        raise SpecError(path, f"expected a mapping (key: value lines) at the top, got {_kind(document)}")
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(document))
     if error is None:
         return
@@ -166,6 +170,12 @@ def _validate(document: Any, schema: dict, path: Path) -> None:
         entry = document["cases"][keys[1]]
         case = entry.get("name") if isinstance(entry, dict) else None
     raise SpecError(path, error.message, case=case, key=_key_path(keys) or None)
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _key_path(keys: list) -> str:
@@ -208,6 +218,8 @@ def load_spec(
     ``allow_missing`` lets cases without a stored expectation through (for ``spec record``).
     """
     root = Path(root) if root is not None else DEFAULT_SPEC
+    if not root.exists():
+        raise SpecError(root, "not found (expected a spec folder or an op file)")
     if root.is_file():
         files, root = [root], root.parent.parent if root.parent.name == "ops" else root.parent
     dtypes_path = root / "dtypes.yaml"
@@ -248,6 +260,7 @@ def _load_op(path: Path, schema: dict, dtypes: dict, allow_missing: bool, memory
     for name in document.get("doc", {}).get("params", {}):
         if name not in {p["name"] for p in document["signature"]}:
             raise SpecError(path, f"describes {name!r}, which the signature does not list", key=f"doc.params.{name}")
+    _check_bench(document.get("bench") or {}, document["signature"], dtypes, path)
     params = tuple(
         Param(
             p["name"],
@@ -290,6 +303,28 @@ def _load_op(path: Path, schema: dict, dtypes: dict, allow_missing: bool, memory
         bench=document.get("bench", {}),
         doc=document.get("doc", {}),
     )
+
+
+def _check_bench(bench: dict, signature: list, dtypes: dict, path: Path) -> None:
+    """The dtype names in a ``bench:`` block (its sizes are checked where it is built, harness/bench.py)."""
+
+    def walk(form: Any, where: str) -> None:
+        if isinstance(form, dict):
+            name = form.get("dtype")
+            if ("tensor" in form or "generate" in form) and isinstance(name, str) and name not in dtypes:
+                raise SpecError(path, f"unknown dtype {name!r}", key=f"{where}.dtype")
+            for key, value in form.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(form, list):
+            for i, item in enumerate(form):
+                walk(item, f"{where}[{i}]")
+
+    for part in ("args", "kwargs", "graph"):
+        walk(bench.get(part), f"bench.{part}")
+    kinds = {p["name"]: p["kind"] for p in signature}
+    for name, value in (bench.get("kwargs") or {}).items():
+        if kinds.get(name) == "dtype" and isinstance(value, str) and value not in dtypes:
+            raise SpecError(path, f"unknown dtype {value!r}", key=f"bench.kwargs.{name}")
 
 
 def _tolerance(raw: dict | None, dtypes: dict, path: Path, case: str | None, key: str) -> dict[str, tuple[float, float]]:

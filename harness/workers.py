@@ -7,7 +7,10 @@ framed message per result as it is decided (a case pays a few microseconds of
 round trip, not a process start). A worker that gives no result within the
 per-case timeout is killed and its case reported ``timeout``; one that dies is
 reported ``crash`` on the case it was running. Either way a fresh worker takes
-the slot and the cases that were queued behind run there.
+the slot and the cases that were queued behind run there. After ``max_timeouts``
+timeouts (or crashes) in a row of one op on one backend, that op's remaining
+cases there are reported so without being run: a hanging op costs a few
+timeouts, not one per case.
 
 Workers are started with multiprocessing's ``forkserver`` method where the
 platform has it (``spawn`` elsewhere): a fresh worker is a fork of a clean server
@@ -264,8 +267,11 @@ class WorkerPool:
 
     Without ``isolate`` a worker hosts every backend; with it, a worker hosts one
     backend only, and a slot gets a fresh worker when it moves to another backend.
-    ``timeout`` (seconds, None for none) bounds each case. ``run_case`` is what a worker
-    calls on each case (``harness.runner.run_case``; a module-level function: it is sent by name).
+    ``timeout`` (seconds, None for none) bounds each case. After ``max_timeouts``
+    consecutive timeouts of one op on one backend (or as many crashes), its
+    remaining cases are decided ``timeout`` (``crash``) without running; 0: never.
+    ``run_case`` is what a worker calls on each case (``harness.runner.run_case``;
+    a module-level function: it is sent by name).
     """
 
     def __init__(
@@ -274,11 +280,15 @@ class WorkerPool:
         jobs: int = 1,
         timeout: float | None = None,
         isolate: bool = False,
+        max_timeouts: int = 3,
         *,
         run_case: CaseRunner,
     ) -> None:
         self.backends = list(backends)
         self.run_case = run_case
+        self.max_timeouts = max(0, int(max_timeouts))
+        self._streaks: dict[tuple[str, int], tuple[str, int]] = {}  # (op, backend) -> (timeout or crash, how many in a row)
+        self._cut: dict[tuple[str, int], str] = {}  # (op, backend) -> the outcome its cases now get without running
         self.jobs = max(1, int(jobs))
         self.timeout = timeout if timeout and 0 < timeout < math.inf else None
         self.isolate = isolate
@@ -503,14 +513,17 @@ class WorkerPool:
         kind = message[0]
         if kind == "result":
             chunk = worker.chunks[0]
-            task_id = chunk.tasks.popleft()[0]
+            task = chunk.tasks.popleft()
+            task_id = task[0]
             if not chunk.tasks:
                 worker.chunks.popleft()
             worker.last_event = now
             if task_id != message[1]:  # pragma: no cover - a worker answers its cases in order
                 raise RuntimeError(f"worker answered task {message[1]}, expected {task_id}")
             self._remaining -= 1
-            self._decided(task_id, Result(*message[2]))
+            result = Result(*message[2])
+            self._streaks.pop((result.op, task[1]), None)
+            self._decided(task_id, result)
         elif kind == "ready":
             worker.ready, worker.last_event = True, now
             for index, (reason, version) in message[1].items():
@@ -575,8 +588,6 @@ class WorkerPool:
         if not tasks:
             return
         task_id, index, case = tasks[0]
-        rest = tasks[1:]
-        self._pending.extendleft(reversed(self._chunks(rest)))
         backend = self.backends[index]
         version = self.versions.get(index, "")
         suffix = "; a fresh worker runs the cases after it"
@@ -585,6 +596,34 @@ class WorkerPool:
         )
         self._remaining -= 1
         self._decided(task_id, result)
+        key = (case.op, index)
+        kind, count = self._streaks.get(key, (outcome, 0))
+        count = count + 1 if kind == outcome else 1
+        self._streaks[key] = (outcome, count)
+        if self.max_timeouts and count >= self.max_timeouts and key not in self._cut:
+            self._cut[key] = outcome
+            self._pending = deque((group, kept) for group, chunk in self._pending if (kept := self._skip_cut(chunk)))
+        self._pending.extendleft(reversed(self._chunks(self._skip_cut(tasks[1:]))))
+
+    def _skip_cut(self, tasks: list[Task]) -> list[Task]:
+        """``tasks`` less those of an op cut short on their backend, which are decided here, unrun."""
+        kept = []
+        for task in tasks:
+            task_id, index, case = task
+            outcome = self._cut.get((case.op, index))
+            if outcome is None:
+                kept.append(task)
+                continue
+            backend = self.backends[index].name
+            how = "timed out" if outcome == outcomes.TIMEOUT else "crashed"
+            message = f"not run: {case.op} {how} {self.max_timeouts} times in a row on {backend}"
+            result = Result(
+                case.op, case.name, case.dtype, backend, outcome, message, None, None, 0.0, case.section,
+                self.versions.get(index, ""),
+            )  # fmt: skip
+            self._remaining -= 1
+            self._decided(task_id, result)
+        return kept
 
     def _kill(self, worker: _Worker) -> int | None:
         """Stop the worker's process for good; its exit code."""

@@ -48,13 +48,13 @@ def check_sub_operands(input_dtype: str | None, other_dtype: str | None) -> None
 
 def check_rounding_mode(rounding_mode: Any) -> None:
     if rounding_mode not in (None, "trunc", "floor"):
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
 def check_rounding_division(rounding_mode: str, dtype: str) -> None:
     """div with a rounding mode has no complex or bool kernel (``dtype``: the promoted dtype)."""
     if is_complex(dtype) or dtype == "bool":
-        raise RuntimeError(f"div_{rounding_mode}_cpu not implemented for '{dtype}'")
+        raise NotImplementedError(f"div_{rounding_mode}_cpu not implemented for '{dtype}'")
 
 
 def check_integer_division(
@@ -81,13 +81,13 @@ def check_integer_power(base_dtype: str, exponent: Any) -> None:
 def check_pow_dtype(dtype: str) -> None:
     """Tensor ** Tensor has no bool kernel (``dtype``: the promoted dtype)."""
     if dtype == "bool":
-        raise RuntimeError("\"pow\" not implemented for 'Bool'")
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
 
 
 def check_comparable(dtype: str) -> None:
     """gt and lt have no complex kernel (``dtype``: the promoted dtype)."""
     if is_complex(dtype):
-        raise RuntimeError("comparison is not implemented for complex tensors")
+        raise NotImplementedError("comparison is not implemented for complex tensors")
 
 
 def check_where_condition(condition_dtype: str | None) -> None:
@@ -150,7 +150,7 @@ def check_matmul(
     if input_shape[:-2] != mat2_shape[:-2] or input_shape[-1] != mat2_shape[-2]:
         raise RuntimeError(f"{op}: shapes {input_shape} and {mat2_shape} cannot be multiplied")
     if input_dtype == "bool" and math.prod(input_shape) and math.prod(mat2_shape):
-        raise RuntimeError(f"{op} is not implemented for 'Bool'")
+        raise NotImplementedError(f"{op} is not implemented for 'Bool'")
 
 
 def check_det(dtype: str, shape: Sequence[int]) -> None:
@@ -161,7 +161,7 @@ def check_det(dtype: str, shape: Sequence[int]) -> None:
     if len(shape) < 2 or shape[-1] != shape[-2]:
         raise RuntimeError("linalg.det: A must be batches of square matrices")
     if dtype in ("float16", "bfloat16") and math.prod(shape):
-        raise RuntimeError(f"\"lu_cpu\" not implemented for '{dtype}'")
+        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{dtype}'")
 
 
 # --- shape and layout ---------------------------------------------------------------
@@ -208,7 +208,7 @@ def cat_layout(shapes: Sequence[Sequence[int]], dim: int) -> tuple[list[int], in
     torch still skips legacy empty 1-d tensors of shape (0,), and checks nothing more where
     nothing else is left: ([], 0). The others must agree in all sizes but ``dim``'s."""
     if not shapes:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     kept = [position for position, shape in enumerate(shapes) if tuple(shape) != (0,)]
     if not kept:
         return kept, 0
@@ -243,14 +243,14 @@ def pad_mode_shape(
     kernel for; RuntimeError here, since the harness reads a backend's NotImplementedError as a gap
     of the backend itself."""
     if mode not in ("reflect", "replicate", "circular"):
-        raise RuntimeError(f"Unrecognised padding mode {mode}")
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value is not None and value != 0:  # torch accepts value=0 for every mode
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument.')
     ndim, padded_dims = len(shape), pad_length // 2
     if padded_dims > 3 or ndim not in (padded_dims + 1, padded_dims + 2):
-        raise RuntimeError(f"Padding size {pad_length} is not supported for {ndim}D input tensor.")
+        raise NotImplementedError(f"Padding size {pad_length} is not supported for {ndim}D input tensor.")
     if mode != "circular" and dtype == "bool":
-        raise RuntimeError(
+        raise NotImplementedError(
             f"\"{'reflection' if mode == 'reflect' else 'replication'}_pad{padded_dims}d\" not implemented for 'Bool'"
         )
     if mode != "circular" and 0 in shape[1 if ndim == padded_dims + 2 else 0 :]:
@@ -282,7 +282,7 @@ def cumprod_dim(dim: int, shape: Sequence[int], result_dtype: str) -> int:
     """cumprod's dim, normalized; no bool kernel, which torch reaches only with elements to scan."""
     dim = normalize_dim(dim, len(shape))
     if result_dtype == "bool" and len(shape) and math.prod(shape):
-        raise RuntimeError("\"cumprod_out_cpu\" not implemented for 'Bool'")
+        raise NotImplementedError("\"cumprod_out_cpu\" not implemented for 'Bool'")
     return dim
 
 
@@ -293,7 +293,7 @@ def argmax_dim(dtype: str, shape: Sequence[int], dim: int | None) -> int | None:
         raise RuntimeError(f"argmax(): does not support {'bool' if dtype == 'bool' else 'complex'} input")
     if dim is None:
         if math.prod(shape) == 0:
-            raise RuntimeError("argmax(): Expected reduction dim to be specified for input.numel() == 0.")
+            raise IndexError("argmax(): Expected reduction dim to be specified for input.numel() == 0.")
         return None
     dim = normalize_dim(dim, len(shape))
     if len(shape) and shape[dim] == 0:
@@ -305,7 +305,7 @@ def argmax_dim(dtype: str, shape: Sequence[int], dim: int | None) -> int | None:
 def check_arange(start: float, end: float, step: float, dtype: str) -> None:
     """torch.arange's checks on its numbers, as given (before any conversion to ``dtype``)."""
     if dtype == "bool" or is_complex(dtype):  # no bool or complex kernel
-        raise RuntimeError(f"\"arange_cpu\" not implemented for '{dtype}'")
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for '{dtype}'")
     if step == 0 or (dtype == "int64" and int(step) == 0):
         raise RuntimeError("step must be nonzero")
     if not (math.isfinite(start) and math.isfinite(end)):
@@ -360,3 +360,9 @@ def sparse_size(
     if len(maxima) and any(largest >= bound for largest, bound in zip(maxima, size)):
         raise RuntimeError("size is inconsistent with indices")
     return tuple(size)
+
+
+def check_tensor_argument(op: str, name: str, position: int, value: Any, is_tensor: bool) -> None:
+    """torch's argument parser: a Python value where only a Tensor will do is a TypeError."""
+    if not is_tensor:
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")

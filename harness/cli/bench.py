@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from tensorparity.backends.registry import BackendNotFound, load_backend
 from tensorparity.harness import bench
+from tensorparity.harness.cases import SelectionError, unmatched
 from tensorparity.harness.cli.common import EXIT_FAIL, EXIT_OK, spec_arguments, usage_error
 from tensorparity.harness.progress import Progress
 
@@ -57,23 +59,6 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(handler=main)
 
 
-def _unknown_backend(names: list[str]) -> str | None:
-    """The one-line usage error for a backend that is neither known nor an importable module:Class."""
-    from tensorparity.backends.registry import BackendNotFound, import_target, known_backends
-
-    known = known_backends()
-    for name in names:
-        if name in known:
-            continue
-        if ":" not in name:
-            return f"unknown backend {name!r}; known: {', '.join(sorted(known))}, or module:Class"
-        try:
-            import_target(name)
-        except BackendNotFound as error:
-            return str(error)
-    return None
-
-
 def main(args: argparse.Namespace) -> int:
     if args.compare:
         return _compare(args)
@@ -81,14 +66,17 @@ def main(args: argparse.Namespace) -> int:
         sizes = list(dict.fromkeys(bench.size_name(size) for size in args.size or bench.DEFAULT_SIZES))
     except ValueError as error:
         return usage_error(error)
-    for pattern in args.op or []:
-        if not bench.select([pattern]):
-            return usage_error(f"no op matches {pattern!r}")
+    try:  # as run does: every --op pattern matches an op, every --backend names one
+        unmatched("--op", args.op or (), bench.select(None), "op", "ops: " + ", ".join(bench.select(None)))
+    except SelectionError as error:
+        return usage_error(error)
     ops = bench.select(args.op)
     backends = list(dict.fromkeys(args.backend or ["numpy", bench.REFERENCE]))
-    problem = _unknown_backend(backends)
-    if problem:
-        return usage_error(problem)
+    for name in backends:
+        try:
+            load_backend(name)
+        except BackendNotFound as error:
+            return usage_error(error)
     if args.memory:
         return _memory(args, backends, ops, sizes if args.size else ["large"])
     if bench.REFERENCE not in backends:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tensorparity.harness import baseline, report
-from tensorparity.harness.cli.common import EXIT_FAIL, EXIT_OK, usage_error
+from tensorparity.harness.cli.common import EXIT_FAIL, EXIT_OK, one_line_errors, usage_error
 from tensorparity.harness.cli.run import failures_count
 from tensorparity.harness.reports import html, junit, markdown
 from tensorparity.harness.reports.grid import dtype_order
@@ -16,7 +16,13 @@ from tensorparity.harness.reports.merge import ResultsFileError, merge_files
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser("report", help="merge results files into one report: HTML, Markdown, JUnit XML")
-    parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS.json", help="results files; a later one wins")
+    parser.add_argument(
+        "results",
+        nargs="+",
+        type=Path,
+        metavar="RESULTS.json",
+        help="results files; a later one wins; the shards of a run (run --shard) merge into the whole run",
+    )
     parser.add_argument("--html", type=Path, metavar="FILE", help="a self-contained HTML page: heatmaps, coverage, failures")
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="the same report as Markdown tables")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="JUnit XML, one testcase per result")
@@ -28,6 +34,7 @@ def add_parser(commands: Any) -> None:
         help="compare with an earlier results file: a changes section; only regressions fail",
     )
     parser.add_argument("--failures", default="10", metavar="N|all", help="individual failure lines after the grouped summary")
+    one_line_errors(parser)
     parser.set_defaults(handler=main)
 
 

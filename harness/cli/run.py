@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
-from tensorparity.harness.cli.common import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, print_error, spec_arguments, usage_error
+from tensorparity.harness.cases import SelectionError, parse_shard
+from tensorparity.harness.cli.common import (
+    EXIT_FAIL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    print_error,
+    spec_arguments,
+    usage_error,
+)
 from tensorparity.harness.session import Interrupted, RunError, RunSettings, conformance_run
 
 
@@ -14,6 +24,11 @@ def add_parser(commands: Any) -> None:
     run = commands.add_parser("run", help="run the conformance suite on backends")
     run.add_argument("--backend", action="append", metavar="NAME|module:Class", help="repeatable; default numpy")
     run.add_argument("--op", action="append", metavar="PATTERN", help="glob over op ids, repeatable")
+    run.add_argument(
+        "--case", action="append", metavar="GLOB", help="glob over case names or ids (add-seed_3_1-int64), repeatable"
+    )
+    run.add_argument("--dtype", action="append", metavar="NAME", help="only the cases filed under this dtype, repeatable")
+    run.add_argument("--shard", metavar="K/N", help="run shard K of N of the selected cases (report merges the shards)")
     run.add_argument("--json", type=Path, metavar="FILE", help="write every result as JSON")
     run.add_argument("--no-matrix", action="store_true", help="skip the op x dtype matrix")
     run.add_argument("--fuzz", type=int, metavar="N", help="instead of the spec's cases, N cases drawn with hypothesis")
@@ -21,9 +36,22 @@ def add_parser(commands: Any) -> None:
     run.add_argument(
         "--timeout", type=float, default=10.0, metavar="SECONDS", help="stop a case after this long, as 'timeout' (0: no limit)"
     )
+    run.add_argument(
+        "--max-timeouts",
+        type=int,
+        default=3,
+        metavar="K",
+        help="after K timeouts (or crashes) in a row of one op on one backend, do not run its other cases (default 3; 0: never)",
+    )
+    run.add_argument("--maxfail", type=int, metavar="N", help="stop after N failures, keeping what was decided")
     run.add_argument("--isolate", action="store_true", help="each backend in worker processes of its own")
     run.add_argument("--jobs", type=int, default=1, metavar="N", help="spread cases over N worker processes")
-    run.add_argument("--resume", action="store_true", help="keep the results an interrupted run wrote for --json FILE")
+    run.add_argument("--resume", action="store_true", help="continue the run in --json FILE (made with the same options)")
+    run.add_argument(
+        "--allow-unavailable",
+        action="store_true",
+        help=f"a named backend unavailable here is not an error (else exit status {EXIT_UNAVAILABLE})",
+    )
     # porting a backend that does not conform yet (docs/backends.md)
     run.add_argument(
         "--errors", choices=("strict", "any"), default="strict",
@@ -53,11 +81,40 @@ def failures_count(text: str) -> int | None:
     return count
 
 
-def main(args: argparse.Namespace) -> int:
+def check(args: argparse.Namespace) -> str | None:
+    """The first bad option, as one line naming it; None when all are good."""
     if args.resume and not args.json:
-        return usage_error("--resume needs --json FILE, the run to resume")
-    if args.jobs < 1 or args.timeout < 0:
-        return usage_error("--jobs takes 1 or more, --timeout 0 or more seconds")
+        return "--resume needs --json FILE, the run to resume"
+    if args.jobs < 1:
+        return f"--jobs takes a number of worker processes, 1 or more; got {args.jobs}"
+    if not math.isfinite(args.timeout):
+        return f"--timeout takes a finite number of seconds (0 for no limit); got {args.timeout}"
+    if args.timeout < 0:
+        return f"--timeout takes seconds, 0 (no limit) or more; got {args.timeout:g}"
+    if args.max_timeouts < 0:
+        return f"--max-timeouts takes a count, 0 (never cut an op short) or more; got {args.max_timeouts}"
+    if args.maxfail is not None and args.maxfail < 1:
+        return f"--maxfail takes a number of failures, 1 or more; got {args.maxfail}"
+    if args.fuzz is not None:
+        if args.fuzz < 1:
+            return f"--fuzz takes a number of cases, 1 or more; got {args.fuzz}"
+        clash = [flag for flag, value in (("--case", args.case), ("--dtype", args.dtype), ("--shard", args.shard)) if value]
+        clash += [
+            flag for flag, value in (("--resume", args.resume), ("--maxfail", args.maxfail), ("--json", args.json)) if value
+        ]
+        if clash:
+            return f"--fuzz draws its own cases: {clash[0]} does not apply to it"
+    return None
+
+
+def main(args: argparse.Namespace) -> int:
+    problem = check(args)
+    if problem:
+        return usage_error(problem)
+    try:
+        shard = parse_shard(args.shard) if args.shard is not None else None
+    except SelectionError as error:
+        return usage_error(error)
     try:
         failures = failures_count(args.failures)
     except ValueError:
@@ -75,6 +132,11 @@ def main(args: argparse.Namespace) -> int:
         isolate=args.isolate,
         jobs=args.jobs,
         resume=args.resume,
+        cases=args.case,
+        dtypes=args.dtype,
+        shard=shard,
+        max_timeouts=args.max_timeouts,
+        maxfail=args.maxfail,
         errors=args.errors,
         strict_xfail=args.strict_xfail,
         failures=failures,
@@ -82,10 +144,14 @@ def main(args: argparse.Namespace) -> int:
         write_divergences=args.write_divergences,
     )
     try:
-        conformant = conformance_run(settings)
+        verdict = conformance_run(settings)
     except RunError as error:
         return usage_error(error)
     except Interrupted as interrupted:
         print_error(interrupted)
         return EXIT_INTERRUPTED
-    return EXIT_OK if conformant else EXIT_FAIL
+    if verdict.unavailable and not args.allow_unavailable:
+        names = ", ".join(verdict.unavailable)
+        print_error(f"unavailable here: {names} (exit status {EXIT_UNAVAILABLE}; --allow-unavailable to accept that)")
+        return EXIT_UNAVAILABLE
+    return EXIT_OK if verdict.conformant else EXIT_FAIL

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tensorparity.harness.cli.common import EXIT_FAIL, EXIT_OK, spec_arguments
+from tensorparity.harness import bench
+from tensorparity.harness.cli.common import EXIT_FAIL, EXIT_OK, spec_arguments, usage_error
 from tensorparity.harness.record import check, record
 from tensorparity.harness.spec import load_spec
 
@@ -25,6 +26,9 @@ def add_parser(commands: Any) -> None:
 
 def record_main(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, allow_missing=True, memory_limit=args.memory_limit)
+    unknown = [op for op in args.op or () if op not in spec.ops]
+    if unknown:
+        return usage_error(f"--op {unknown[0]!r} is not an op of the spec; one of {', '.join(spec.ops)}")
     written = record(spec, args.op, overwrite=args.overwrite)
     for label in written:
         print(f"recorded {label}")
@@ -36,6 +40,9 @@ def record_main(args: argparse.Namespace) -> int:
 
 def check_main(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, memory_limit=args.memory_limit)
+    for op in spec.ops.values():  # each bench block builds (its size variables, shapes, dtypes)
+        if op.bench:
+            bench.inputs(op, "tiny", args.memory_limit)
     result = check(spec)
     for line in result.disagreements + result.stale_errata:
         print(f"DISAGREES {line}")

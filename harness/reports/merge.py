@@ -4,6 +4,11 @@ Files from several runs and machines merge in the order given: a later file's
 result for the same op, case, dtype and backend replaces an earlier one, and
 keeps the earlier one's place. Each file's versions are kept (``Source``), and
 each merged result remembers which file it came from.
+
+The shards of one run (``run --shard K/N``) merge into that run's full result,
+in its serial order, at the place of the first shard given: every shard once,
+each complete, all from the same run (suite, backends, selection, spec, torch),
+or ``ResultsFileError``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from tensorparity.harness.results import Result
+from tensorparity.harness.results import SCHEMA_VERSIONS, Result, identity_difference, identity_of
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "results.schema.json"
 _RESULT_FIELDS = tuple(f.name for f in fields(Result))
@@ -75,11 +80,26 @@ class Merged:
 def read_document(path: Path | str) -> dict[str, Any]:
     path = Path(path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ResultsFileError(f"{path}: cannot read: {error.strerror or error}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except UnicodeDecodeError as error:
         raise ResultsFileError(f"{path}: not a JSON results file: {error}") from None
+    if not text.strip():
+        raise ResultsFileError(f"{path}: the file is empty")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ResultsFileError(f"{path}: not a JSON results file: {error}") from None
+    if not isinstance(document, dict):
+        raise ResultsFileError(
+            f"{path}: expected a JSON object at the top (a tensorparity results file), got {type(document).__name__}"
+        )
+    version = document.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version not in SCHEMA_VERSIONS:
+        raise ResultsFileError(
+            f"{path}: schema_version {version}: written by another tensorparity; this one reads {', '.join(map(str, SCHEMA_VERSIONS))}"
+        )
     validate_document(document, str(path))
     return document
 
@@ -111,5 +131,61 @@ def merge_documents(documents: list[tuple[str, dict[str, Any]]]) -> Merged:
 
 
 def merge_files(paths: list[Path | str]) -> Merged:
-    """Read, validate and merge results files; later files win."""
-    return merge_documents([(str(path), read_document(path)) for path in paths])
+    """Read, validate and merge results files; later files win. The shards of a run become that run's whole result."""
+    return merge_documents(join_shards([(str(path), read_document(path)) for path in paths]))
+
+
+_SAME_RUN = ("suite", "backends", "selection", "spec_digest", "torch")
+
+
+def join_shards(documents: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """``documents`` with the shards of a run joined into one document, in the serial order,
+    at the place of the first shard; ResultsFileError for a mixed, incomplete or partial set."""
+    shards = [(label, document) for label, document in documents if document.get("shard")]
+    if not shards:
+        return documents
+    first_label, first = shards[0]
+    count = first["shard"]["count"]
+    by_index: dict[int, tuple[str, dict[str, Any]]] = {}
+    for label, document in shards:
+        difference = identity_difference(identity_of(first) or {}, identity_of(document) or {}, _SAME_RUN, (first_label, label))
+        if difference:
+            raise ResultsFileError(f"{label}: not a shard of the same run as {first_label}: {difference}")
+        shard = document["shard"]
+        if shard["count"] != count:
+            raise ResultsFileError(f"{label}: shard {shard['index']}/{shard['count']}, but {first_label} is a shard of {count}")
+        if shard["index"] in by_index:
+            raise ResultsFileError(f"shard {shard['index']}/{count} is given twice: {by_index[shard['index']][0]} and {label}")
+        if document.get("run", {}).get("stopped"):
+            raise ResultsFileError(
+                f"{label}: shard {shard['index']}/{count} is incomplete (stopped by --{document['run']['stopped']}); "
+                "finish it with run --resume first"
+            )
+        by_index[shard["index"]] = (label, document)
+    missing = [str(k) for k in range(1, count + 1) if k not in by_index]
+    if missing:
+        raise ResultsFileError(f"shard {', '.join(missing)} of {count} is missing: a run's shards merge only all together")
+    ordered = [by_index[k] for k in range(1, count + 1)]
+    total = sum(document["run"]["cases"] for _, document in ordered)
+    results = []
+    for backend in [b["name"] for b in first["backends"]]:
+        lists = []
+        if not any(r["backend"] == backend for _, document in ordered for r in document["results"]):
+            continue  # unavailable on every machine (run --allow-unavailable): no results to merge
+        for k, (label, document) in enumerate(ordered, 1):
+            mine = [r for r in document["results"] if r["backend"] == backend]
+            expected = len(range(k - 1, total, count))
+            if len(mine) != expected or document["run"]["cases"] != expected:
+                raise ResultsFileError(
+                    f"{label}: shard {k}/{count} has {len(mine)} results for {backend}, its share of {total} cases is {expected}"
+                )
+            lists.append(mine)
+        results += [lists[i % count][i // count] for i in range(total)]
+    joined = {key: value for key, value in first.items() if key not in ("shard", "results")}
+    joined.update(shard=None, results=results)
+    joined["run"] = {**first["run"], "cases": total}
+    label = " + ".join(label for label, _ in ordered)
+    place = documents.index(shards[0])
+    rest = [entry for entry in documents if not entry[1].get("shard")]
+    before = sum(1 for entry in documents[:place] if not entry[1].get("shard"))
+    return rest[:before] + [(label, joined)] + rest[before:]

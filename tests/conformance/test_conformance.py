@@ -2,7 +2,8 @@
 
 Ids read ``test_conformance[add-seed_3_1-int64-numpy]``. Backends are the
 reference backends, numpy and python; pick others with TENSORPARITY_BACKENDS
-(comma-separated names or module:Class; ``torch`` too). The torch backend is not
+(comma-separated names or module:Class; ``torch`` too); TENSORPARITY_SHARD=K/N
+keeps shard K of N of the cases, the split ``tensorparity run --shard`` makes. The torch backend is not
 in the default run: its expectations were recorded from torch itself, so those
 tests could only fail on drift, which test_spec_check.py (``spec check``) covers.
 """
@@ -14,13 +15,14 @@ import os
 import pytest
 from tensorparity.backends.registry import load_backend
 from tensorparity.harness import divergences
-from tensorparity.harness.cases import expand
+from tensorparity.harness.cases import Selection, parse_shard, select
 from tensorparity.harness.runner import run_case
 from tensorparity.harness.spec import load_spec
 
 _NAMES = os.environ.get("TENSORPARITY_BACKENDS", "numpy,python").split(",")
 _BACKENDS = [load_backend(name.strip()) for name in _NAMES if name.strip()]
-_CASES = expand(load_spec())
+_SHARD = os.environ.get("TENSORPARITY_SHARD")
+_CASES = select(load_spec(), Selection(shard=parse_shard(_SHARD) if _SHARD else None))
 _DECLARED = {backend.name: divergences.for_backend(backend) for backend in _BACKENDS}  # <ClassName>.divergences.yaml
 _PARAMS = [pytest.param(case, backend, id=f"{case.id}-{backend.name}") for backend in _BACKENDS for case in _CASES]
 

@@ -1,4 +1,4 @@
-"""The CuPy backend: unavailable without a GPU (an exit-0 message, a pytest skip), and its
+"""The CuPy backend: unavailable without a GPU (a message and exit status 3, a pytest skip), and its
 CuPy-specific code tested on the CPU through a NumPy stand-in for the cupy module."""
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from tensorparity.harness.cli import main
 from tensorparity.harness.runner import run
 
 
-def test_unavailable_is_reported_and_exits_0(capsys):
+def test_unavailable_is_reported_and_exits_3_unless_allowed(capsys):
     backend = CupyBackend()
     if backend.unavailable_reason() is None:
         pytest.skip("a CUDA device is usable here: the conformance suite runs on it instead")
-    assert main(["run", "--backend", "cupy", "--op", "add"]) == 0
+    assert main(["run", "--backend", "cupy", "--op", "add"]) == 3  # a CI job on the wrong machine must not pass
     out = capsys.readouterr().out
     assert out.startswith("cupy: unavailable: ")
+    assert main(["run", "--backend", "cupy", "--op", "add", "--allow-unavailable"]) == 0
+    assert capsys.readouterr().out.startswith("cupy: unavailable: ")
 
 
 def test_conformance_on_gpu():

@@ -105,7 +105,22 @@ def _crashing(backend: str, case) -> bool:
 def test_a_backend_that_kills_its_interpreter_is_a_crash_and_the_rest_runs(tmp_path, capsys, backend, flags, why):
     cases = expand_ops(["exp", "add"])
     target = tmp_path / "r.json"
-    args = ["run", "--backend", f"wrong_backends:{backend}", "--op", "exp", "--op", "add", "--no-matrix", "--failures", "all", *flags]
+    # --max-timeouts 0: every exp case runs and crashes (cutting an op short is test_an_op_that_keeps_crashing_is_cut_short)
+    args = [
+        "run",
+        "--backend",
+        f"wrong_backends:{backend}",
+        "--op",
+        "exp",
+        "--op",
+        "add",
+        "--no-matrix",
+        "--failures",
+        "all",
+        "--max-timeouts",
+        "0",
+        *flags,
+    ]
     assert main([*args, "--json", str(target)]) == 1
     results = read_results(target)
     assert [(r.op, r.case, r.dtype) for r in results] == [(c.op, c.name, c.dtype) for c in cases]
@@ -207,7 +222,17 @@ def test_jobs_give_the_serial_results_in_the_serial_order(tmp_path):
         return [{k: v for k, v in r.items() if k != "duration_s"} for r in results]
 
     assert strip(_json(parallel)) == strip(_json(serial))
-    assert json.loads(parallel.read_text())["run"] == {"jobs": 2, "timeout_s": 10.0, "isolate": False, "resumed": 0}
+    assert json.loads(parallel.read_text())["run"] == {
+        "jobs": 2,
+        "timeout_s": 10.0,
+        "isolate": False,
+        "resumed": 0,
+        "max_timeouts": 3,
+        "maxfail": None,
+        "complete": True,
+        "stopped": None,
+        "cases": len(expand_ops(["a*", "c*", "grad"])),
+    }
 
 
 def test_each_of_n_workers_gets_its_share_of_the_cores_for_threads(spec, monkeypatch):

@@ -155,7 +155,7 @@ class SegfaultingExp(NumpyBackend):
     name = "segfaulting_exp"
 
     def exp(self, input):
-        if input.dtype == np.float64:
+        if getattr(input, "dtype", None) == np.float64:
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file from a test
             ctypes.string_at(0)
         return super().exp(input)
@@ -269,3 +269,12 @@ class ThreadsAsVersion(NumpyBackend):
 
     def version(self):
         return os.environ.get("OMP_NUM_THREADS", "unset")
+
+
+class UnavailableHere(NumpyBackend):
+    """Says it cannot run on this machine, as the CuPy backend does without a GPU."""
+
+    name = "unavailable_here"
+
+    def unavailable_reason(self):
+        return "needs a device this machine lacks"
