@@ -45,5 +45,6 @@ class CupyBackend(ArrayModuleBackend):
         return self.xp.asnumpy(array)
 
     def synchronize(self, result: Any) -> None:
-        """Wait for queued GPU work, so timings measure the work and not its launch."""
+        """Return once ``result`` and the work queued before it are computed: CuPy queues
+        every op on the current stream in order, so waiting for the stream waits for both."""
         self.xp.cuda.get_current_stream().synchronize()

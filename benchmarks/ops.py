@@ -6,7 +6,9 @@ The inputs of each op at each size are the ``bench:`` block of its
 the backend names, the sizes), never what is installed: a combination that
 cannot run here (no CuPy or GPU, the pure-Python backend above its cap, an op or
 dtype a backend lacks) raises NotImplementedError in ``setup``, which asv shows
-as n/a. A backend with a device (CuPy) is synchronized inside the timed call.
+as n/a. Every timed call ends with its backend's ``synchronize(result)``
+(``Backend.synchronize``): an asynchronous backend (CuPy's stream) is timed to
+completion, and its queued work never drains into the next benchmark's figure.
 """
 
 from __future__ import annotations
@@ -50,11 +52,14 @@ class Ops:
         self.call = bench.prepare(backend, op, size, SPEC)  # NotImplementedError: n/a
 
     def time_op(self, op: str, backend: str, size: int) -> None:
-        self.call()
+        self.call.synchronize(self.call())
 
 
 class PeakMemory:
-    """Peak resident memory of the process around one call at the large size (10^6 elements)."""
+    """Peak resident memory of the process around one call at the large size (10^6 elements).
+
+    asv reports the whole process's peak, torch's own ~180 MB included; ``tensorparity bench
+    --memory`` measures the same in a fresh worker with that baseline subtracted."""
 
     params = [OPS, BACKENDS]
     param_names = ["op", "backend"]
@@ -64,4 +69,4 @@ class PeakMemory:
         self.call = bench.prepare(backend, op, "large", SPEC)
 
     def peakmem_op(self, op: str, backend: str) -> None:
-        self.call()
+        self.call.synchronize(self.call())

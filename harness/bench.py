@@ -7,17 +7,14 @@ elements) and ``$side`` (the side of a square matrix of about ``n`` elements);
 ``vars:`` adds an op's own per size. The asv suite (``benchmarks/``) and
 ``tensorparity bench`` both call :func:`prepare` here, so they time the same call
 on the same inputs: the op itself, inputs already converted to the backend's
-tensors, the GPU synchronized before the clock stops.
+tensors, the backend's ``synchronize(result)`` called before the clock stops.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import gc
 import math
 import os
-import statistics
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -27,6 +24,9 @@ from typing import Any
 from tensorparity.backends.base import Backend
 from tensorparity.backends.spec_files import OP_IDS
 from tensorparity.harness.spec import DEFAULT_MEMORY_LIMIT, OpSpec, SpecError, load_spec
+from tensorparity.harness.timing import Timing, causes, load_average, measure, measure_side_by_side
+
+__all__ = ["Timing", "measure", "measure_side_by_side"]  # the timer lives in harness.timing
 
 # Size name -> elements per input tensor. asv and `tensorparity bench` time small,
 # medium and large; tiny (4 elements) measures per-call overhead.
@@ -119,8 +119,9 @@ def load(backend: str | Backend) -> Backend:
     return backend
 
 
-def prepare(backend: str | Backend, op: str, size: int | str, root: Path | None = None) -> Callable[[], Any]:
-    """A no-argument call of ``op`` on ``backend`` at ``size``, inputs converted, run once already.
+def prepare(backend: str | Backend, op: str, size: int | str, root: Path | None = None, run: bool = True) -> Prepared:
+    """A no-argument call of ``op`` on ``backend`` at ``size``, inputs converted, run once already
+    (and synchronized) unless ``run`` is False.
 
     Raises :class:`Unavailable` (a NotImplementedError: asv's n/a) for a backend that
     is missing here, a size above the backend's cap, or an op or dtype it lacks.
@@ -137,86 +138,31 @@ def prepare(backend: str | Backend, op: str, size: int | str, root: Path | None 
     if method is None:
         raise Unavailable(f"{backend.name} has no method {op!r}")
     args, kwargs = inputs(ops[op], size)
-    args, kwargs = backend.from_neutral(args), backend.from_neutral(kwargs)
-    synchronize = getattr(backend, "synchronize", None)
-    if synchronize is not None:
-
-        def call() -> Any:
-            result = method(*args, **kwargs)
-            synchronize(result)  # GPU work is queued: the clock must wait for it
-            return result
-
-    else:
-
-        def call() -> Any:
-            return method(*args, **kwargs)
-
-    call()  # a backend lacking the op or dtype raises NotImplementedError here
+    call = Prepared(method, backend.from_neutral(args), backend.from_neutral(kwargs), backend.synchronize)
+    if run:
+        call.synchronize(call())  # a backend lacking the op or dtype raises NotImplementedError here
     return call
 
 
-# --- the in-process timer ------------------------------------------------------------
-@dataclass(frozen=True)
-class Timing:
-    median_s: float
-    q1_s: float
-    q3_s: float
-    min_s: float
-    number: int  # calls per repeat
-    repeat: int
+class Prepared:
+    """One op's call on its inputs, and its backend's ``synchronize(result)``.
 
-    @property
-    def spread(self) -> float:
-        """Half the interquartile range, relative to the median."""
-        return (self.q3_s - self.q1_s) / 2 / self.median_s if self.median_s else 0.0
+    Calling it returns the op's result, perhaps before the work is done (an
+    asynchronous backend); whoever times it passes the last result of a repeat to
+    ``synchronize`` before stopping the clock (:mod:`harness.timing` does)."""
 
+    def __init__(self, method: Callable[..., Any], args: Any, kwargs: dict, synchronize: Callable[[Any], None]) -> None:
+        self.method, self.args, self.kwargs, self.synchronize = method, args, kwargs, synchronize
 
-def measure(call: Callable[[], Any], repeat: int = 7, min_time: float = 0.02) -> Timing:
-    """Per-call time of ``call``: warm up and calibrate ``number`` so one repeat takes
-    ``min_time``, then ``repeat`` timed repeats (garbage collection off, as timeit)."""
-    return measure_side_by_side({"call": call}, repeat, min_time)["call"]
-
-
-def measure_side_by_side(calls: dict[str, Callable[[], Any]], repeat: int = 7, min_time: float = 0.02) -> dict[str, Timing]:
-    """:func:`measure` for several calls, their repeats interleaved (a, b, a, b, ...), so
-    that a change in the machine's load falls on all of them alike and their ratios hold."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        numbers = {name: _calibrate(call, min_time) for name, call in calls.items()}  # and warm up
-        samples: dict[str, list[float]] = {name: [] for name in calls}
-        for _ in range(max(repeat, 1)):
-            for name, call in calls.items():
-                samples[name].append(_loop(call, numbers[name]) / numbers[name])
-    finally:
-        if enabled:
-            gc.enable()
-    timings = {}
-    for name, times in samples.items():
-        times.sort()
-        quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [times[0]] * 3
-        timings[name] = Timing(statistics.median(times), quartiles[0], quartiles[2], times[0], numbers[name], len(times))
-    return timings
-
-
-def _calibrate(call: Callable[[], Any], min_time: float) -> int:
-    """How many calls one repeat makes to last ``min_time``; the calibration runs are the warm-up."""
-    number = 1
-    while True:
-        elapsed = _loop(call, number)
-        if elapsed >= min_time or number >= 10**7:
-            return number
-        number = max(number * 2, min(int(number * min_time / max(elapsed, 1e-9) * 1.2), number * 100))
-
-
-def _loop(call: Callable[[], Any], number: int) -> float:
-    started = time.perf_counter()
-    for _ in range(number):
-        call()
-    return time.perf_counter() - started
+    def __call__(self) -> Any:
+        return self.method(*self.args, **self.kwargs)
 
 
 # --- a benchmark run ----------------------------------------------------------------
+DEFAULT_MAX_TIME = 1.0  # seconds one op and size may spend re-measuring unsteady figures
+DEFAULT_THREADS = 1  # threads per library: the most reproducible figures on a small, shared machine
+
+
 @dataclass
 class Row:
     op: str
@@ -231,6 +177,11 @@ class Row:
     repeat: int | None = None
     ratio_to_torch: float | None = None
     message: str = ""
+    max_s: float | None = None
+    stable: bool | None = None  # None: not timed
+    wait: float | None = None  # share of the median repeat spent waiting for a CPU
+    attempts: int | None = None
+    cause: str = ""  # why an unstable figure is unstable, likeliest first
 
 
 def select(patterns: Iterable[str] | None) -> list[str]:
@@ -240,46 +191,57 @@ def select(patterns: Iterable[str] | None) -> list[str]:
 
 
 def run(
-    backends: list[str],
+    backends: list[str | Backend],
     ops: list[str],
     sizes: list[str],
     repeat: int = 7,
     min_time: float = 0.02,
     root: Path | None = None,
     on_row: Callable[[Row], None] | None = None,
+    max_time: float = DEFAULT_MAX_TIME,
 ) -> list[Row]:
-    """Time every op x size x backend; a combination that cannot run here is an n/a row."""
+    """Time every op x size x backend; a combination that cannot run here is an n/a row.
+
+    A backend is a name (or ``module:Class``) or an instance; its rows carry its name."""
     loaded: dict[str, Backend | Unavailable] = {}
-    for name in backends:
+    for given in backends:
+        name = given if isinstance(given, str) else given.name
         try:
-            loaded[name] = load(name)
+            loaded[name] = load(given)
         except Unavailable as error:
             loaded[name] = error
     rows = []
     for op in ops:
         for size in sizes:
-            found = [_prepare_row(loaded[name], name, op, size, root) for name in backends]
+            found = [_prepare_row(backend, name, op, size, root) for name, backend in loaded.items()]
             calls = {row.backend: call for row, call in found if call is not None}
             try:
-                timings = measure_side_by_side(calls, repeat, min_time)
+                timings = measure_side_by_side(calls, repeat, min_time, max_time)
             except Exception:  # noqa: BLE001 - one backend failed while timed: time each alone to name it
                 timings = {}
                 for row, call in found:
                     if call is not None:
                         try:
-                            timings[row.backend] = measure(call, repeat, min_time)
+                            timings[row.backend] = measure(call, repeat, min_time, max_time)
                         except Exception as error:  # a backend under test may raise anything
                             row.status, row.message = "error", f"{type(error).__name__}: {error}".splitlines()[0]
+            now = load_average()
             for row, _ in found:
                 if row.backend in timings and row.status == "ok":
-                    timing = timings[row.backend]
-                    row.median_s, row.q1_s, row.q3_s, row.min_s = timing.median_s, timing.q1_s, timing.q3_s, timing.min_s
-                    row.number, row.repeat = timing.number, timing.repeat
+                    _fill(row, timings[row.backend], now)
                 rows.append(row)
                 if on_row is not None:
                     on_row(row)
     add_ratios(rows)
     return rows
+
+
+def _fill(row: Row, timing: Timing, load: float | None) -> None:
+    row.median_s, row.q1_s, row.q3_s, row.min_s, row.max_s = timing.median_s, timing.q1_s, timing.q3_s, timing.min_s, timing.max_s
+    row.number, row.repeat, row.wait, row.attempts = timing.number, timing.repeat, timing.wait, timing.attempts
+    row.stable = timing.stable
+    if not timing.stable:
+        row.cause = "; ".join(causes(timing, load))
 
 
 def _prepare_row(backend: Backend | Unavailable, name: str, op: str, size: str, root) -> tuple[Row, Callable | None]:
@@ -323,22 +285,58 @@ def geomeans(rows: list[Row], best: bool = False) -> dict[tuple[str, int], tuple
     return {key: (math.exp(sum(map(math.log, ratios)) / len(ratios)), len(ratios)) for key, ratios in found.items()}
 
 
-def environment() -> dict[str, Any]:
-    """What the figures depend on: versions, threads, and the OpenBLAS override."""
+def unstable_ratios(rows: list[Row]) -> dict[tuple[str, int], int]:
+    """(backend, size) -> how many of its ratios to torch involve an unstable figure (its or torch's)."""
+    reference = {(r.op, r.size): r.stable for r in rows if r.backend == REFERENCE and r.status == "ok"}
+    found: dict[tuple[str, int], int] = {}
+    for row in rows:
+        if row.backend != REFERENCE and row.ratio_to_torch:
+            unsteady = row.stable is False or reference.get((row.op, row.size)) is False
+            found[(row.backend, row.size)] = found.get((row.backend, row.size), 0) + unsteady
+    return found
+
+
+def environment(threads: int | None = None) -> dict[str, Any]:
+    """What the figures depend on: versions, the threads and BLAS core type in use, the
+    OpenBLAS overrides, the machine's cores and load. ``threads``: what ``--threads`` asked."""
     import platform
 
     import numpy
     import torch
+    from tensorparity.harness.timing import cores, thread_pools
 
+    pools = thread_pools()
+    core_types = [p["core_type"] for p in pools["pools"] if p["library"] == "openblas" and p["core_type"]]
+    load = load_average()
     return {
         "python": platform.python_version(),
         "numpy": numpy.__version__,
         "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": pools["torch"],
+        "threads_requested": threads,
+        "thread_pools": pools["pools"],
+        "blas_core_type": core_types[0] if core_types else None,
         "cpus": os.cpu_count(),
+        "cores": cores(),
+        "load_average": round(load, 2) if load is not None else None,
         "machine": platform.machine(),
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
     }
+
+
+def describe(env: dict[str, Any]) -> str:
+    """The table's header line: versions, threads in use, BLAS core type, overrides, load."""
+    pools = ", ".join(
+        f"{p['library']} {p['threads']}" + (f" ({p['core_type']})" if p.get("core_type") else "") for p in env.get("thread_pools", [])
+    )
+    load = env.get("load_average")
+    return (
+        f"python {env['python']}, numpy {env['numpy']}, torch {env['torch']}; "
+        f"threads: torch {env['torch_threads']}" + (f", {pools}" if pools else "") + "; "
+        f"{env['cpus']} CPUs" + (f", load {load:.2f}" if load is not None else "") + "; "
+        f"OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE'] or 'unset'} OPENBLAS_L2_SIZE={env.get('OPENBLAS_L2_SIZE') or 'unset'}"
+    )
 
 
 # --- output ------------------------------------------------------------------------
@@ -353,7 +351,8 @@ def format_time(seconds: float | None) -> str:
 
 
 def render(rows: list[Row], env: dict[str, Any] | None = None) -> str:
-    """One line per op and size: each backend's median (± half the IQR) and its ratio to torch."""
+    """One line per op and size: each backend's median (± half the IQR; ``~``: unstable) and its
+    ratio to torch; the geometric means; one warning line when a figure is unstable."""
     backends = list(dict.fromkeys(r.backend for r in rows))
     by_key = {(r.op, r.size, r.backend): r for r in rows}
     keys = list(dict.fromkeys((r.op, r.size) for r in rows))
@@ -366,7 +365,8 @@ def render(rows: list[Row], env: dict[str, Any] | None = None) -> str:
         for name in backends:
             row = by_key[(op, size, name)]
             if row.status == "ok":
-                cell = f"{format_time(row.median_s)} ±{(row.q3_s - row.q1_s) / 2 / row.median_s:.0%}"
+                mark = "~" if row.stable is False else ""
+                cell = f"{mark}{format_time(row.median_s)} ±{(row.q3_s - row.q1_s) / 2 / row.median_s:.0%}"
             else:
                 cell = row.status
             line.append(cell)
@@ -380,16 +380,27 @@ def render(rows: list[Row], env: dict[str, Any] | None = None) -> str:
     ]
     out = []
     if env:
-        out.append(
-            f"python {env['python']}, numpy {env['numpy']}, torch {env['torch']} ({env['torch_threads']} threads), "
-            f"{env['cpus']} CPUs, OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE'] or 'unset'}"
-        )
+        out.append(describe(env))
     out += lines
     best = geomeans(rows, best=True)
+    unsteady = unstable_ratios(rows)
     for (name, size), (mean, count) in sorted(geomeans(rows).items()):
+        flaky = unsteady.get((name, size), 0)
         out.append(
-            f"geomean {name}/{REFERENCE} at {size}: {mean:.2f} over {count} ops (of the best times: {best[(name, size)][0]:.2f})"
+            f"geomean {name}/{REFERENCE} at {size}: {mean:.2f} over {count} ops, {flaky} unstable"
+            f" (of the best times: {best[(name, size)][0]:.2f})"
         )
+    unstable = [r for r in rows if r.stable is False]
+    if unstable:
+        counts: dict[str, int] = {}
+        for row in unstable:
+            for cause in dict.fromkeys(c.split(" (")[0] for c in row.cause.split("; ")):
+                counts[cause] = counts.get(cause, 0) + 1
+        likely = ", ".join(f"{cause} ({n})" for cause, n in sorted(counts.items(), key=lambda item: -item[1]))
+        waited = max((r.wait or 0.0) for r in unstable)
+        detail = f"; up to {waited:.0%} of a repeat spent waiting for a CPU" if waited > 0.05 else ""
+        load = f"; load average {env['load_average']:.1f} on {env['cores']} cores" if env and env.get("load_average") is not None else ""
+        out.append(f"warning: {len(unstable)} of {sum(r.status == 'ok' for r in rows)} figures unstable (~), likely: {likely}{detail}{load}")
     reasons = dict.fromkeys((r.backend, r.message) for r in rows if r.status == "n/a")
     for name, message in reasons:
         out.append(f"  n/a {name}: {message}")
@@ -405,11 +416,14 @@ def frame(rows: list[Row]) -> Any:
     return pandas.DataFrame([asdict(row) for row in rows], columns=[f for f in Row.__dataclass_fields__])
 
 
+SCHEMA_VERSION = 2  # 2: stable, max_s, wait, attempts, cause; threads and load in the environment
+
+
 def write_json(rows: list[Row], path: Path, env: dict[str, Any]) -> None:
     import json
 
     results = json.loads(frame(rows).to_json(orient="records"))  # pandas writes NaN as null
-    path.write_text(json.dumps({"schema_version": 1, "environment": env, "results": results}, indent=1))
+    path.write_text(json.dumps({"schema_version": SCHEMA_VERSION, "environment": env, "results": results}, indent=1))
 
 
 def write_csv(rows: list[Row], path: Path) -> None:
@@ -428,8 +442,13 @@ def ratio_range(row: Row, reference: Row) -> tuple[float, float]:
 
 
 def unstable(row: Row, reference: Row) -> bool:
-    """Whether either timing behind a ratio spreads over UNSTABLE of its median (the ``±`` the table prints)."""
-    return any((r.q3_s - r.q1_s) / 2 / r.median_s > UNSTABLE if r.median_s else True for r in (row, reference))
+    """Whether either timing behind a ratio is marked unstable by the timer (``stable`` False:
+    the table's ``~``, see harness.timing), or, for rows without that mark, spreads over
+    UNSTABLE of its median (the ``±`` the table prints)."""
+    return any(
+        r.stable is False or (r.stable is None and ((r.q3_s - r.q1_s) / 2 / r.median_s > UNSTABLE if r.median_s else True))
+        for r in (row, reference)
+    )
 
 
 def _ticks(limit: float) -> list[float]:
