@@ -11,6 +11,8 @@ native dtype plus the torch dtype it stands for —
 ``SUPPORT`` is the one table of which ops torch runs on each of these dtypes and
 how the backend's plain op is lifted onto the carriers (``lift``); any other op
 raises as torch does. Everything here is written against ``backend.xp``.
+
+Over 400 lines as one idea: the SUPPORT table and the lift rules it names belong together (each rule is the meaning of a table entry).
 """
 
 from __future__ import annotations

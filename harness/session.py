@@ -17,6 +17,8 @@ many failures, writing what was decided.
 What can stop a run is raised as ``RunError`` (it cannot go ahead: the message
 says why, in one line) or ``Interrupted`` (Ctrl-C: the message says what was
 kept); a bad spec raises ``SpecError`` from loading it.
+
+Over 400 lines: a run from start to finish, plus the porting steps (declared divergences, --errors, baselines) applied to its results; the porting section is the next candidate for a module of its own.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ With results, the site also holds the conformance report (``report.html``): op p
 link to their failures there, and the report links back to the op pages. An index
 links every page; a dtypes page holds the dtype table. All pages are self-contained
 HTML with a legend.
+
+Over 400 lines as one idea: the reference site's pages (index, dtypes, one per op); value formatting is in pretty.py, page furniture in page.py.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ Sections, in the order a reader needs them:
   outcomes      what each outcome means
 Given ``docs`` (where the op reference pages are, relative to the report), op names link
 to their pages.
+
+Over 400 lines as one idea: the report page's sections in reading order; shared pieces are in page.py, grid.py and failures.py.
 """
 
 from __future__ import annotations
