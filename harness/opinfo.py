@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from tensorparity.backends.neutral import NeutralTensor
 from tensorparity.harness.cases import Case, select_ops
-from tensorparity.harness.spec import OpSpec, Spec
+from tensorparity.harness.spec import OpSpec, Spec, first_dtype
 
 SUITES = ("spec", "opinfo")
 SUPPORTED_TORCH = ((2, 4), (2, 15))  # the oldest and newest minor versions this mapping was checked against
@@ -225,7 +225,7 @@ def _add(suite, spec, op, info, label, kind, dtype, index, sample, error_input, 
         if max_numel is not None and _largest(args, kwargs) > max_numel:
             suite.skipped_large += 1
             return
-        filed = dtype or _first_dtype((args, kwargs)) or "none"
+        filed = dtype or first_dtype((args, kwargs)) or "none"
         name = f"opinfo.{label.replace('nn.functional.', '').replace('linalg.', '')}.{kind}.{index}"
         tolerances = {n: (d.rtol, d.atol) for n, d in spec.dtypes.items()}
         tolerances.update(op.tolerance)
@@ -268,19 +268,6 @@ def _largest(*values: Any) -> int:
         elif isinstance(value, dict):
             stack.extend(value.values())
     return largest
-
-
-def _first_dtype(value: Any) -> str | None:
-    if isinstance(value, NeutralTensor):
-        return value.dtype
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            found = _first_dtype(item)
-            if found:
-                return found
-    return None
 
 
 # Differences torch's samples show that are declared, not bugs to fix: (op, backend, dtypes, reason). Non-strict

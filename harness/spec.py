@@ -408,7 +408,7 @@ def _load_case(path, raw, index, params, dtypes, allow_missing, memory_limit) ->
                 expected = build_expected(expected_form, where)
             except ValueForm as error:
                 raise fail(str(error), error.path) from None
-        label = dtype or raw.get("dtype") or _first_dtype(args) or _expected_dtype(expected) or "none"
+        label = dtype or raw.get("dtype") or first_dtype(args) or _expected_dtype(expected) or "none"
         variants[label] = (args, kwargs, expected)
     if sweep and isinstance(expected_raw, dict):
         stray = set(expected_raw) - set(sweep)
@@ -491,16 +491,19 @@ def _check_arity(params: tuple[Param, ...], args: tuple, kwargs: dict, dtypes: d
             raise fail(f"unknown dtype {value!r}", f"kwargs.{name}")
 
 
-def _first_dtype(value: Any) -> str | None:
+def first_dtype(value: Any) -> str | None:
+    """The dtype of the first tensor inside a (nested) argument: what a case without a dtype is filed under."""
     from tensorparity.backends.neutral import NeutralTensor
 
     if isinstance(value, NeutralTensor):
         return value.dtype
     if isinstance(value, Graph):
-        return _first_dtype(list(value.inputs.values()))
+        return first_dtype(list(value.inputs.values()))
+    if isinstance(value, dict):
+        value = list(value.values())
     if isinstance(value, (list, tuple)):
         for item in value:
-            found = _first_dtype(item)
+            found = first_dtype(item)
             if found:
                 return found
     return None
@@ -509,7 +512,7 @@ def _first_dtype(value: Any) -> str | None:
 def _expected_dtype(expected: Any) -> str | None:
     if isinstance(expected, Raises) or expected is None:
         return None
-    return _first_dtype(expected) or getattr(getattr(expected, "values", None), "dtype", None)
+    return first_dtype(expected) or getattr(getattr(expected, "values", None), "dtype", None)
 
 
 def total_cases(spec: Spec) -> int:
