@@ -87,7 +87,6 @@ class RunSettings:
     shard: tuple[int, int] | None = None  # (K, N): run shard K of N of the selected cases
     max_timeouts: int = 3  # timeouts (or crashes) in a row of one op on one backend before its other cases are not run; 0: never
     maxfail: int | None = None  # stop after this many failures
-    suite: str = SUITE_SPEC  # where the cases come from, as the results file records it: spec, opinfo, spec+opinfo
     suites: Sequence[str] = (SUITE_SPEC,)  # spec: the spec's cases; opinfo: torch's OpInfo samples (harness/opinfo.py)
     max_numel: int | None = None  # opinfo: leave out samples with a tensor of more elements
     # Porting a backend (issue 13): how results are judged and shown.
@@ -96,6 +95,11 @@ class RunSettings:
     failures: int | None = 0  # individual failure lines after the grouped summary; None: all
     baseline: Path | None = None  # an earlier results JSON: only regressions against it fail the run
     write_divergences: Path | None = None  # write the current failures as a starting divergences file
+
+    @property
+    def suite(self) -> str:
+        """Where the cases come from, as the results file records it: spec, opinfo, spec+opinfo."""
+        return "+".join(self.suites)
 
     @property
     def selection(self) -> Selection:

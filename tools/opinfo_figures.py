@@ -44,33 +44,27 @@ def main(path: str) -> None:
     for op in sorted(rows):
         cells = [op, str(unmappable.get(op, 0))]
         for b in backends:
-            c = rows[op][b]
-            total[b].update(c)
+            total[b].update(rows[op][b])
             total_s[b] += seconds[op, b]
-            rate = f"{100 * c['ok'] / c['mapped']:.1f}%" if c["mapped"] else "-"
-            cells += [
-                str(c["mapped"]),
-                f"{c['ok']} ({rate})",
-                str(c["fail"]),
-                str(c["xfail"]),
-                str(c["not_implemented"]),
-                f"{seconds[op, b]:.2f}",
-            ]
+            cells += _cells(rows[op][b], seconds[op, b], rate_digits=1, seconds_digits=2)
         print("| " + " | ".join(cells) + " |")
     cells = ["**total**", str(sum(unmappable.values()))]
     for b in backends:
-        c = total[b]
-        rate = f"{100 * c['ok'] / c['mapped']:.2f}%" if c["mapped"] else "-"
-        cells += [
-            str(c["mapped"]),
-            f"{c['ok']} ({rate})",
-            str(c["fail"]),
-            str(c["xfail"]),
-            str(c["not_implemented"]),
-            f"{total_s[b]:.1f}",
-        ]
+        cells += _cells(total[b], total_s[b], rate_digits=2, seconds_digits=1)
     print("| " + " | ".join(cells) + " |")
 
+
+def _cells(counts: Counter, seconds: float, rate_digits: int, seconds_digits: int) -> list[str]:
+    """One backend's columns: mapped, pass (share), fail, xfail, not implemented, seconds."""
+    rate = f"{100 * counts['ok'] / counts['mapped']:.{rate_digits}f}%" if counts["mapped"] else "-"
+    return [
+        str(counts["mapped"]),
+        f"{counts['ok']} ({rate})",
+        str(counts["fail"]),
+        str(counts["xfail"]),
+        str(counts["not_implemented"]),
+        f"{seconds:.{seconds_digits}f}",
+    ]
 
 if __name__ == "__main__":
     main(sys.argv[1])

@@ -149,7 +149,6 @@ def main(args: argparse.Namespace) -> int:
         max_timeouts=args.max_timeouts,
         maxfail=args.maxfail,
         suites=tuple(dict.fromkeys(args.suite or ["spec"])),
-        suite="+".join(dict.fromkeys(args.suite or ["spec"])),
         max_numel=args.max_numel,
         errors=args.errors,
         strict_xfail=args.strict_xfail,
